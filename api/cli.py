@@ -1,0 +1,142 @@
+"""The ``ilbirs`` command.
+
+Exit codes, for every subcommand: 0 success; 1 the command ran and found a problem (a quality
+check failed); 2 bad input or usage (an unreadable or unparsable file, an unknown option).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rdflib import URIRef
+from rich.console import Console
+from rich.table import Table
+
+from ilbirs.graph import IlbirsError, ParseError, describe, load_bundle, run_checks
+from ilbirs.graph.namespace import shorten
+from ilbirs.graph.store import EmbeddedStore, Store
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ilbirs",
+    help="Ilbirs: the linked-data knowledge graph of transboundary biodiversity cooperation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _bundle_store(extra: list[Path]) -> Store:
+    """An in-memory store holding the shipped bundle and the extra files, or exit 2."""
+    store = EmbeddedStore()
+    try:
+        load_bundle(store)
+        for path in extra:
+            if not path.is_file():
+                raise _fail(f"{path}: no such file")
+            graph = None if path.suffix.lower() in {".trig", ".nq"} else _file_graph(path)
+            store.load_file(path, graph=graph)
+    except ParseError as exc:
+        raise _fail(str(exc)) from exc
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    except IlbirsError as exc:
+        raise _fail(str(exc)) from exc
+    return store
+
+
+def _file_graph(path: Path) -> URIRef:
+    """The graph a Turtle or N-Triples file given on the command line loads into."""
+    return URIRef(path.resolve().as_uri())
+
+
+@app.command()
+def info(
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text for people, json for programs.")
+    ] = OutputFormat.text,
+) -> None:
+    """Show the package and ontology versions, where the shipped files are, and the quads in each graph."""
+    summary = describe(_bundle_store([]))
+    if output is OutputFormat.json:
+        doc = {
+            "package_version": summary.package_version,
+            "ontology_version": summary.ontology_version,
+            "ontology_dir": str(summary.ontology_dir),
+            "shapes_dir": str(summary.shapes_dir),
+            "data_dir": str(summary.data_dir),
+            "store": summary.store_kind,
+            "total_quads": summary.total_quads,
+            "graphs": [
+                {"graph": str(g.graph) if g.graph else None, "quads": g.quads, "source": g.source_label}
+                for g in summary.graphs
+            ],
+        }
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    console.print(f"[bold]Ilbirs[/] {summary.package_version} · ontology {summary.ontology_version or '?'}")
+    console.print(f"ontology  {summary.ontology_dir}", highlight=False)
+    console.print(f"shapes    {summary.shapes_dir}", highlight=False)
+    console.print(f"data      {summary.data_dir}", highlight=False)
+    console.print(f"store     {summary.store_kind}, loaded from the shipped files", highlight=False)
+    table = Table(title=f"{len(summary.graphs)} graphs, {summary.total_quads} quads", title_justify="left")
+    table.add_column("graph")
+    table.add_column("quads", justify="right")
+    table.add_column("source")
+    for g in summary.graphs:
+        table.add_row(shorten(g.graph) if g.graph else "(default graph)", str(g.quads), g.source_label or "")
+    console.print(table)
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Extra Turtle, TriG, N-Triples or N-Quads files to check together with the shipped bundle."
+        ),
+    ] = None,
+) -> None:
+    """Run the quality checks (ontology/checks/*-violation.rq) over ontology, vocabularies, shapes and data.
+
+    Exit 0 when every check finds nothing, 1 with a list of what to fix otherwise, 2 when a file cannot be read.
+    """
+    store = _bundle_store(files or [])
+    try:
+        results = run_checks(store)
+    except IlbirsError as exc:
+        raise _fail(str(exc)) from exc
+    console = Console()
+    failed = [r for r in results if not r.passed]
+    for result in results:
+        mark = "[green]ok[/]  " if result.passed else f"[red]FAIL[/] {len(result.rows)}"
+        console.print(f"{mark} {result.name}", highlight=False)
+    for result in failed:
+        console.print(f"\n[bold red]{result.name}[/]: {result.description}", highlight=False)
+        for row in result.rows:
+            console.print("  - " + ", ".join(f"{k}={shorten(v)}" for k, v in row.items()), highlight=False)
+    if failed:
+        console.print(f"\n{len(failed)} of {len(results)} checks failed.")
+        raise typer.Exit(1)
+    console.print(f"\nAll {len(results)} checks passed.")
+
+
+def main() -> None:
+    """Entry point of the ``ilbirs`` console script."""
+    app()

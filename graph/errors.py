@@ -1,0 +1,61 @@
+"""The exceptions of ``ilbirs.graph``: one tree, no HTTP in it.
+
+::
+
+    IlbirsError                      anything this package raises on purpose
+    ├── ResourceMissingError         a shipped file (ontology, shapes, data, query) is not installed
+    ├── QueryNotFoundError           no SPARQL file of that name in graph/queries/
+    ├── StoreError                   the store failed; raised ``from`` the driver's exception
+    │   └── QueryError               the store refused a query (syntax, unsupported feature)
+    └── ParseError                   an RDF file cannot be read; says which file and where
+
+``api/errors.py`` maps these to HTTP statuses; the command line maps them to exit codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "IlbirsError",
+    "ParseError",
+    "QueryError",
+    "QueryNotFoundError",
+    "ResourceMissingError",
+    "StoreError",
+]
+
+
+class IlbirsError(Exception):
+    """Base class of every error ``ilbirs.graph`` raises on purpose."""
+
+
+class ResourceMissingError(IlbirsError):
+    """A file that ships with Ilbirs (ontology, shapes, data, query) is not where it should be."""
+
+
+class QueryNotFoundError(IlbirsError):
+    """No SPARQL file of the requested name exists in ``graph/queries/``."""
+
+
+class StoreError(IlbirsError):
+    """The store failed to do what was asked. The driver's exception is the ``__cause__``."""
+
+
+class QueryError(StoreError):
+    """The store refused a query: a syntax error, or a feature it does not support."""
+
+
+class ParseError(IlbirsError):
+    """An RDF file could not be parsed.
+
+    >>> print(ParseError(Path("a.ttl"), "unexpected end of file", line=3))
+    a.ttl, line 3: unexpected end of file
+    """
+
+    def __init__(self, path: Path, reason: str, *, line: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {reason}")

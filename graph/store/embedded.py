@@ -1,0 +1,116 @@
+"""The embedded store: pyoxigraph, in memory or on disk.
+
+On disk, pyoxigraph's RocksDB store can be opened by one process at a time; the serving
+model that lets several workers share one store is the store issue's (see README).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import URIRef
+
+from ilbirs.graph.errors import ParseError, QueryError, StoreError
+
+from .base import Bindings, Row
+from .terms import from_oxigraph, to_oxigraph
+
+__all__ = ["EmbeddedStore"]
+
+_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nq": ox.RdfFormat.N_QUADS,
+}
+_QUAD_FORMATS = {ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS}
+
+
+class EmbeddedStore:
+    """A pyoxigraph store in memory (``path=None``) or in the directory ``path``.
+
+    >>> store = EmbeddedStore()
+    >>> len(store), store.kind, store.persistent
+    (0, 'embedded-memory', False)
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        try:
+            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        self.path = path
+        self.kind = "embedded-disk" if path is not None else "embedded-memory"
+        self.persistent = path is not None
+
+    def load_file(self, path: Path, *, graph: URIRef | None = None) -> int:
+        """Load an RDF file atomically; see :meth:`Store.load_file`.
+
+        :raises ParseError: the file is not valid RDF (the message names file and line).
+        :raises ValueError: the file type is unknown, or ``graph`` does not fit the format.
+        """
+        fmt = _FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(f"{path}: unknown RDF file type {path.suffix!r}")
+        if (fmt in _QUAD_FORMATS) != (graph is None):
+            raise ValueError(
+                f"{path}: {'TriG/N-Quads name their own graphs' if graph else 'a graph is required'}"
+            )
+        before = len(self._store)
+        try:
+            if graph is None:
+                self._store.load(path=str(path), format=fmt)
+            else:
+                self._store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(str(graph)))
+        except SyntaxError as exc:
+            raise ParseError(path, _reason(exc), line=exc.lineno) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot load {path}: {exc}") from exc
+        return len(self._store) - before
+
+    def select(self, query: str, *, bindings: Bindings | None = None, union: bool = True) -> list[Row]:
+        """Run a SELECT query; see :meth:`Store.select`."""
+        result = self._query(query, bindings, union)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("not a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        for solution in result:
+            row: Row = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = from_oxigraph(term)
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str, *, bindings: Bindings | None = None, union: bool = True) -> bool:
+        """Run an ASK query; see :meth:`Store.ask`."""
+        result = self._query(query, bindings, union)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("not an ASK query")
+        return bool(result)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def _query(self, query: str, bindings: Bindings | None, union: bool) -> Any:
+        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()
+        }
+        try:
+            return self._store.query(query, use_default_graph_as_union=union, substitutions=subs or None)
+        except SyntaxError as exc:
+            raise QueryError(f"invalid SPARQL: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"the store failed: {exc}") from exc
+
+
+def _reason(exc: SyntaxError) -> str:
+    """The parser's message without the position prefix, which ParseError adds itself."""
+    msg = str(exc.msg)
+    if msg.startswith("Parser error at line") and ": " in msg:
+        return msg.split(": ", 1)[1]
+    return msg
