@@ -37,7 +37,7 @@ class OutputFormat(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
 
 
@@ -89,7 +89,7 @@ def info(
         }
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    console = Console()
+    console = Console(soft_wrap=True)
     console.print(f"[bold]Ilbirs[/] {summary.package_version} · ontology {summary.ontology_version or '?'}")
     console.print(f"ontology  {summary.ontology_dir}", highlight=False)
     console.print(f"shapes    {summary.shapes_dir}", highlight=False)
@@ -122,7 +122,7 @@ def check(
         results = run_checks(store)
     except IlbirsError as exc:
         raise _fail(str(exc)) from exc
-    console = Console()
+    console = Console(soft_wrap=True)
     failed = [r for r in results if not r.passed]
     for result in results:
         mark = "[green]ok[/]  " if result.passed else f"[red]FAIL[/] {len(result.rows)}"
@@ -140,3 +140,7 @@ def check(
 def main() -> None:
     """Entry point of the ``ilbirs`` console script."""
     app()
+
+
+if __name__ == "__main__":  # python -m ilbirs.api.cli
+    main()

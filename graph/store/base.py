@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from rdflib.term import Identifier, URIRef
+from rdflib.term import Identifier, Literal, URIRef
 
-__all__ = ["Bindings", "Row", "Store"]
+__all__ = ["Bindings", "Row", "Store", "bind_values"]
 
 #: Values for query variables, by variable name without ``?``.
 Bindings = Mapping[str, Identifier]
@@ -62,3 +62,30 @@ class Store(Protocol):
     def __len__(self) -> int:
         """The number of quads in the store, all graphs together."""
         ...
+
+
+def bind_values(query: str, bindings: Bindings | None) -> str:
+    """``query`` with ``bindings`` appended as a trailing ``VALUES`` block of RDF terms.
+
+    This is how every store binds values: the terms are serialised by rdflib (``n3()``, which
+    escapes quotes and line breaks), never spliced into the query text, and a trailing
+    ``VALUES`` joins the whole pattern, so a bound variable need not be projected. A query
+    that is given bindings must not end with a ``VALUES`` block of its own.
+
+    >>> from rdflib import URIRef, Literal
+    >>> bind_values("SELECT ?s WHERE { ?s ?p ?o }", {"o": Literal('say "hi"')})
+    'SELECT ?s WHERE { ?s ?p ?o }\\nVALUES (?o) { ("say \\\\"hi\\\\"") }'
+
+    :raises ValueError: a binding is a blank node, or a name is not a valid variable name.
+    """
+    if not bindings:
+        return query
+    names = list(bindings)
+    for name in names:
+        if not name.isidentifier():
+            raise ValueError(f"not a variable name: {name!r}")
+        if not isinstance(bindings[name], URIRef | Literal):
+            raise ValueError(f"?{name}: only IRIs and literals can be bound, not {bindings[name]!r}")
+    variables = " ".join(f"?{n}" for n in names)
+    row = " ".join(bindings[n].n3() for n in names)
+    return f"{query.rstrip()}\nVALUES ({variables}) {{ ({row}) }}"

@@ -14,8 +14,8 @@ from rdflib import URIRef
 
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
-from .base import Bindings, Row
-from .terms import from_oxigraph, to_oxigraph
+from .base import Bindings, Row, bind_values
+from .terms import from_oxigraph
 
 __all__ = ["EmbeddedStore"]
 
@@ -97,11 +97,8 @@ class EmbeddedStore:
         return len(self._store)
 
     def _query(self, query: str, bindings: Bindings | None, union: bool) -> Any:
-        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()
-        }
         try:
-            return self._store.query(query, use_default_graph_as_union=union, substitutions=subs or None)
+            return self._store.query(bind_values(query, bindings), use_default_graph_as_union=union)
         except SyntaxError as exc:
             raise QueryError(f"invalid SPARQL: {exc}") from exc
         except OSError as exc:
