@@ -1,0 +1,28 @@
+"""Every shipped SPARQL file opens with its intent and runs on the real bundle."""
+
+from __future__ import annotations
+
+import pytest
+
+from ilbirs.graph.errors import QueryNotFoundError
+from ilbirs.graph.sparql import load_query, query_names
+from ilbirs.graph.store import EmbeddedStore
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_query_opens_with_a_comment_and_runs(name: str, bundle_store: EmbeddedStore) -> None:
+    text = load_query(name)
+    assert text.startswith("# ")
+    rows = bundle_store.select(text, union=not name.startswith("count_quads"))
+    assert rows, f"{name} returned nothing on the shipped bundle"
+
+
+def test_unknown_query_is_a_clear_error() -> None:
+    with pytest.raises(QueryNotFoundError, match="no query named 'nope'"):
+        load_query("nope")
+
+
+def test_source_graphs_all_have_a_labelled_source(bundle_store: EmbeddedStore) -> None:
+    rows = bundle_store.select(load_query("select_source_graphs"))
+    assert len(rows) >= 25
+    assert [str(r["graph"]) for r in rows if "label" not in r] == []

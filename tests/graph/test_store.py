@@ -1,0 +1,95 @@
+"""The embedded store: loading, querying with bound terms, and errors that say what went wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+
+from ilbirs.graph.errors import ParseError, QueryError
+from ilbirs.graph.store import EmbeddedStore, Store
+from ilbirs.graph.store.base import bind_values
+
+EX = "https://example.org/"
+
+
+@pytest.fixture(params=["memory", "disk"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> EmbeddedStore:
+    return EmbeddedStore(tmp_path / "store" if request.param == "disk" else None)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_embedded_store_meets_the_interface(store: EmbeddedStore) -> None:
+    assert isinstance(store, Store)
+    assert store.persistent == (store.kind == "embedded-disk")
+
+
+def test_turtle_loads_into_the_named_graph(store: EmbeddedStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.ttl", f"<{EX}a> <{EX}name> 'Umai'@en .\n")
+    assert store.load_file(path, graph=URIRef(EX + "g")) == 1
+    rows = store.select("SELECT ?g ?name WHERE { GRAPH ?g { ?s ?p ?name } }")
+    assert rows == [{"g": URIRef(EX + "g"), "name": Literal("Umai", lang="en")}]
+
+
+def test_values_are_bound_as_terms_not_spliced(store: EmbeddedStore, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "a.ttl", f"<{EX}a> <{EX}name> 'Umai' .\n<{EX}b> <{EX}name> 'x\" }} ; DROP ALL ; #' .\n"
+    )
+    store.load_file(path, graph=URIRef(EX + "g"))
+    hostile = Literal('x" } ; DROP ALL ; #')
+    rows = store.select("SELECT ?s WHERE { ?s ?p ?name }", bindings={"name": hostile})
+    assert rows == [{"s": URIRef(EX + "b")}]
+    assert len(store) == 2
+
+
+def test_typed_literals_round_trip(store: EmbeddedStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.ttl", f'<{EX}a> <{EX}date> "2025-07-25"^^<{XSD}date> .\n')
+    store.load_file(path, graph=URIRef(EX + "g"))
+    [row] = store.select("SELECT ?d WHERE { ?s ?p ?d }")
+    assert row["d"] == Literal("2025-07-25", datatype=XSD.date)
+    assert store.ask("ASK { ?s ?p ?d }", bindings={"d": Literal("2025-07-25", datatype=XSD.date)})
+
+
+def test_a_broken_file_names_file_and_line_and_loads_nothing(store: EmbeddedStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n<{EX}a> <{EX}b> .\n")
+    with pytest.raises(ParseError) as caught:
+        store.load_file(path, graph=URIRef(EX + "g"))
+    assert caught.value.line == 2
+    assert "bad.ttl, line 2" in str(caught.value)
+    assert len(store) == 0, "a failed load must leave nothing half-written"
+
+
+def test_a_broken_query_is_a_query_error(store: EmbeddedStore) -> None:
+    with pytest.raises(QueryError, match="invalid SPARQL"):
+        store.select("SELEC ?x WHERE { ?x ?y ?z }")
+
+
+def test_graph_argument_must_fit_the_format(store: EmbeddedStore, tmp_path: Path) -> None:
+    ttl = write(tmp_path, "a.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n")
+    with pytest.raises(ValueError, match="graph is required"):
+        store.load_file(ttl)
+    trig = write(tmp_path, "a.trig", f"<{EX}g> {{ <{EX}a> <{EX}b> <{EX}c> }}\n")
+    with pytest.raises(ValueError, match="name their own graphs"):
+        store.load_file(trig, graph=URIRef(EX + "g"))
+
+
+def test_disk_store_keeps_its_data(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n")
+    first = EmbeddedStore(tmp_path / "db")
+    first.load_file(path, graph=URIRef(EX + "g"))
+    del first
+    assert len(EmbeddedStore(tmp_path / "db")) == 1
+
+
+def test_blank_nodes_and_bad_names_cannot_be_bound() -> None:
+    with pytest.raises(ValueError, match="only IRIs and literals"):
+        bind_values("SELECT * WHERE { ?s ?p ?o }", {"s": BNode()})
+    with pytest.raises(ValueError, match="not a variable name"):
+        bind_values("SELECT * WHERE { ?s ?p ?o }", {"s) } DROP": URIRef(EX)})
