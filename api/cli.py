@@ -96,9 +96,9 @@ def info(
     console.print(f"data      {summary.data_dir}", highlight=False)
     console.print(f"store     {summary.store_kind}, loaded from the shipped files", highlight=False)
     table = Table(title=f"{len(summary.graphs)} graphs, {summary.total_quads} quads", title_justify="left")
-    table.add_column("graph")
-    table.add_column("quads", justify="right")
-    table.add_column("source")
+    table.add_column("graph", no_wrap=True)
+    table.add_column("quads", justify="right", no_wrap=True)
+    table.add_column("source or title", ratio=1)
     for g in summary.graphs:
         table.add_row(shorten(g.graph) if g.graph else "(default graph)", str(g.quads), g.source_label or "")
     console.print(table)

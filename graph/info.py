@@ -20,7 +20,8 @@ _UMBRELLA = URIRef("https://w3id.org/ilbirs/ontology")
 
 @dataclass(frozen=True)
 class GraphCount:
-    """A graph of the store (``None`` for the default graph), its quads, and its source's label."""
+    """A graph of the store (``None`` for the default graph), its quads, and what it holds: the
+    label of its source for a data graph, the title of the ontology for an ontology graph."""
 
     graph: URIRef | None
     quads: int
@@ -54,14 +55,13 @@ def describe(store: Store) -> Info:
     :raises QueryError: the store refused one of the shipped queries.
     """
     version = None
+    labels: dict[Identifier, str | None] = {}
     for row in store.select(load_query("select_ontology_versions")):
         if row.get("ontology") == _UMBRELLA:
             version = _text(row.get("version"))
-    labels = {
-        row["graph"]: _text(row.get("label"))
-        for row in store.select(load_query("select_source_graphs"))
-        if "graph" in row
-    }
+        labels[row["ontology"]] = _text(row.get("title"))
+    for row in store.select(load_query("select_source_graphs")):
+        labels[row["graph"]] = _text(row.get("label"))
     graphs = []
     for row in store.select(load_query("count_quads_per_graph"), union=False):
         graph = row.get("graph")

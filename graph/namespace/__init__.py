@@ -55,13 +55,15 @@ def shorten(term: object) -> str:
 
     >>> shorten(URIRef("https://w3id.org/ilbirs/id/animal/umai"))
     'id:animal/umai'
+    >>> shorten(URIRef("https://w3id.org/ilbirs/ontology/"))
+    'ontology:'
     >>> shorten(URIRef("https://example.org/x"))
     '<https://example.org/x>'
     """
     if isinstance(term, URIRef):
         text = str(term)
         for prefix, base in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-            if text.startswith(base) and len(text) > len(base):
+            if text.startswith(base):
                 return f"{prefix}:{text[len(base) :]}"
         return f"<{text}>"
     if isinstance(term, Literal):
