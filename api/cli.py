@@ -13,12 +13,23 @@ from typing import Annotated
 
 import typer
 from rdflib import URIRef
+from rdflib.term import Identifier
 from rich.console import Console
 from rich.table import Table
 
 from ilbirs.graph import IlbirsError, ParseError, describe, load_bundle, run_checks
 from ilbirs.graph.namespace import shorten
 from ilbirs.graph.store import EmbeddedStore, Store
+from ilbirs.graph.validation import (
+    Engine,
+    Severity,
+    ValidationReport,
+    ValidationResult,
+    Validator,
+    english_labels,
+    report_graph,
+    validation_graph,
+)
 
 __all__ = ["app", "main"]
 
@@ -36,16 +47,23 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    turtle = "turtle"
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
 
 
-def _bundle_store(extra: list[Path]) -> Store:
-    """An in-memory store holding the shipped bundle and the extra files, or exit 2."""
+def _bundle_store(extra: list[Path], *, kinds: frozenset[str] | None = None) -> Store:
+    """An in-memory store holding the shipped bundle (or the ``kinds`` of it) and the extra
+    files, or exit 2 with a message that names the file and line."""
     store = EmbeddedStore()
     try:
-        load_bundle(store)
+        load_bundle(store, kinds=kinds)
         for path in extra:
             if not path.is_file():
                 raise _fail(f"{path}: no such file")
@@ -135,6 +153,90 @@ def check(
         console.print(f"\n{len(failed)} of {len(results)} checks failed.")
         raise typer.Exit(1)
     console.print(f"\nAll {len(results)} checks passed.")
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Turtle, TriG, N-Triples or N-Quads files to validate together with the shipped dataset."
+        ),
+    ] = None,
+    output: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="text for people, json for programs, turtle for a SHACL report."),
+    ] = ReportFormat.text,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="pyshacl-turbo (fast) or pyshacl (the reference).")
+    ] = Engine.TURBO,
+) -> None:
+    """Validate the dataset, with your files if given, against the SHACL shapes.
+
+    Exit 0 when it conforms (warnings allowed), 1 when a Violation is found, 2 when a file cannot be read.
+    """
+    store = _bundle_store(files or [], kinds=DATA_KINDS)
+    graph = validation_graph(store)
+    report = Validator(engine=engine).validate(graph)
+    if output is ReportFormat.turtle:
+        typer.echo(report_graph(report).serialize(format="turtle"))
+    elif output is ReportFormat.json:
+        labels = english_labels(graph, {r.focus_node for r in report.results})
+        typer.echo(json.dumps(_report_json(report, labels), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report, english_labels(graph, {r.focus_node for r in report.results}))
+    if not report.conforms:
+        raise typer.Exit(1)
+
+
+DATA_KINDS = frozenset({"ontology", "vocabulary", "alignment", "data"})
+
+
+def _report_json(report: ValidationReport, labels: dict[Identifier, str]) -> dict[str, object]:
+    return {
+        "conforms": report.conforms,
+        "engine": report.engine,
+        "counts": report.counts(),
+        "results": [
+            {
+                "focus_node": str(r.focus_node),
+                "focus_label": labels.get(r.focus_node),
+                "shape": str(r.shape),
+                "severity": r.severity.value,
+                "path": str(r.path) if r.path else None,
+                "value": str(r.value) if r.value is not None else None,
+                "message": r.message,
+            }
+            for r in report.results
+        ],
+    }
+
+
+def _print_report(report: ValidationReport, labels: dict[Identifier, str]) -> None:
+    console = Console(soft_wrap=True)
+    colour = {Severity.VIOLATION: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+    by_focus: dict[Identifier, list[ValidationResult]] = {}
+    for result in report.results:
+        by_focus.setdefault(result.focus_node, []).append(result)
+    for focus, results in by_focus.items():
+        label = labels.get(focus)
+        console.print(
+            f"\n[bold]{label or shorten(focus)}[/]" + (f"  [dim]{shorten(focus)}[/]" if label else ""),
+            highlight=False,
+        )
+        for r in results:
+            where = f" {shorten(r.path)}" if r.path else ""
+            value = f" = {shorten(r.value)}" if r.value is not None else ""
+            console.print(f"  [{colour[r.severity]}]{r.severity.value}[/]{where}{value}", highlight=False)
+            console.print(f"    {r.message}", highlight=False)
+            console.print(f"    [dim]shape {shorten(r.shape)}[/]", highlight=False)
+    counts = report.counts()
+    verdict = "[green]conforms[/]" if report.conforms else "[red]does not conform[/]"
+    console.print(
+        f"\n{verdict}: {counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} infos "
+        f"on {len(by_focus)} entities ({report.engine}).",
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ class KG(DefinedNamespace):
     LegalAct: URIRef  # legal act
     MediaOrganization: URIRef  # media organisation
     Membership: URIRef  # tenure
+    NamedGraph: URIRef  # named graph
     NewsArticle: URIRef  # news article
     OfficialVisit: URIRef  # official visit
     Organization: URIRef  # organisation

@@ -7,7 +7,7 @@ travel as RDF terms (``bindings``), never formatted into query text.
 
 from __future__ import annotations
 
-from .base import Bindings, Row, Store
+from .base import Bindings, Row, Store, Triple
 from .embedded import EmbeddedStore
 
-__all__ = ["Bindings", "EmbeddedStore", "Row", "Store"]
+__all__ = ["Bindings", "EmbeddedStore", "Row", "Store", "Triple"]

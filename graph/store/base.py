@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from rdflib.term import Identifier, Literal, URIRef
 
-__all__ = ["Bindings", "Row", "Store", "bind_values"]
+__all__ = ["Bindings", "Row", "Store", "Triple", "bind_values"]
 
 #: Values for query variables, by variable name without ``?``.
 Bindings = Mapping[str, Identifier]
+#: A triple of rdflib terms.
+Triple = tuple[Identifier, URIRef, Identifier]
 #: One solution of a SELECT query: variable name -> bound term (unbound variables are absent).
 Row = dict[str, Identifier]
 
@@ -57,6 +59,10 @@ class Store(Protocol):
 
         :raises QueryError: the store refused the query.
         """
+        ...
+
+    def triples(self) -> Iterator[Triple]:
+        """Every distinct triple of the store, all graphs together (the union graph)."""
         ...
 
     def __len__(self) -> int:

@@ -6,6 +6,7 @@ model that lets several workers share one store is the store issue's (see README
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from rdflib import URIRef
 
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
-from .base import Bindings, Row, bind_values
+from .base import Bindings, Row, Triple, bind_values
 from .terms import from_oxigraph
 
 __all__ = ["EmbeddedStore"]
@@ -92,6 +93,16 @@ class EmbeddedStore:
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("not an ASK query")
         return bool(result)
+
+    def triples(self) -> Iterator[Triple]:
+        """Every distinct triple, all graphs together; see :meth:`Store.triples`."""
+        seen: set[tuple[object, object, object]] = set()
+        for quad in self._store.quads_for_pattern(None, None, None, None):
+            key = (quad.subject, quad.predicate, quad.object)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield from_oxigraph(quad.subject), URIRef(quad.predicate.value), from_oxigraph(quad.object)
 
     def __len__(self) -> int:
         return len(self._store)

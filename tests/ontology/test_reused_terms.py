@@ -4,11 +4,11 @@ undeclared-term check cannot be satisfied by listing a typo."""
 from __future__ import annotations
 
 from rdflib import RDF, RDFS, Graph, URIRef
-from rdflib.namespace import DCTERMS, GEO, ORG, OWL, PROV, SDO, SKOS, VANN, XSD, DefinedNamespace
+from rdflib.namespace import DCTERMS, GEO, ORG, OWL, PROV, SDO, SH, SKOS, VANN, XSD, DefinedNamespace
 
 from ilbirs.graph.resources import ontology_dir
 
-CLOSED: list[type[DefinedNamespace]] = [DCTERMS, GEO, ORG, OWL, PROV, SDO, SKOS, VANN, XSD]
+CLOSED: list[type[DefinedNamespace]] = [DCTERMS, GEO, ORG, OWL, PROV, SDO, SH, SKOS, VANN, XSD]
 # Darwin Core is not in rdflib: the terms Ilbirs may use, from the TDWG term list.
 DWC = "http://rs.tdwg.org/dwc/terms/"
 DWCIRI = "http://rs.tdwg.org/dwc/iri/"
@@ -27,7 +27,7 @@ def exists(term: URIRef) -> bool:
     if text.startswith(DWCIRI):
         return text[len(DWCIRI) :] in DWCIRI_TERMS
     if text.startswith(str(RDF)) or text.startswith(str(RDFS)):
-        return term in {RDF.type, RDF.Property, RDF.langString, RDFS.Class, RDFS.Datatype, RDFS.label,
+        return term in {RDF.type, RDF.Property, RDF.langString, RDF.first, RDF.rest, RDFS.Class, RDFS.Datatype, RDFS.label, RDFS.comment,
                         RDFS.domain, RDFS.range, RDFS.subClassOf, RDFS.subPropertyOf, RDFS.isDefinedBy}  # fmt: skip
     for ns in CLOSED:
         base = str(ns._NS)
