@@ -12,6 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import URIRef
+from rdflib.term import Identifier
 
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
@@ -97,12 +98,22 @@ class EmbeddedStore:
     def triples(self) -> Iterator[Triple]:
         """Every distinct triple, all graphs together; see :meth:`Store.triples`."""
         seen: set[tuple[object, object, object]] = set()
+        iris: dict[str, URIRef] = {}  # IRIs repeat a lot: convert each once
+
+        def term(node: Any) -> Identifier:
+            if isinstance(node, ox.NamedNode):
+                iri = iris.get(node.value)
+                if iri is None:
+                    iri = iris[node.value] = URIRef(node.value)
+                return iri
+            return from_oxigraph(node)
+
         for quad in self._store.quads_for_pattern(None, None, None, None):
             key = (quad.subject, quad.predicate, quad.object)
             if key in seen:
                 continue
             seen.add(key)
-            yield from_oxigraph(quad.subject), URIRef(quad.predicate.value), from_oxigraph(quad.object)
+            yield term(quad.subject), term(quad.predicate), term(quad.object)  # type: ignore[misc]
 
     def __len__(self) -> int:
         return len(self._store)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyshacl
 import pyshacl_turbo
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.term import Identifier
 
 from ilbirs.graph.resources import shapes_dir
@@ -54,23 +54,28 @@ class Validator:
             else None
         )
 
-    def validate(self, data: Graph, *, focus_nodes: Iterable[Identifier] | None = None) -> ValidationReport:
+    def validate(
+        self, data: Graph, *, focus_nodes: Iterable[Identifier] | None = None, only_focus: bool = True
+    ) -> ValidationReport:
         """Validate ``data``; with ``focus_nodes``, validate only those nodes.
 
-        Results are for the focus nodes only, whatever the engine reports about other nodes.
+        With ``only_focus`` (the default), results are for the focus nodes only, whatever the
+        engine reports about other nodes (such as the values a shape checks with ``sh:node``).
         """
         focus = frozenset(focus_nodes) if focus_nodes is not None else None
         if focus is not None and not focus:
             return ValidationReport(True, [], self.engine.value, focus)
         options: dict[str, Any] = {"allow_warnings": True, "allow_infos": True}
-        if focus is not None:
+        if focus is not None and all(isinstance(node, URIRef) for node in focus):
+            # The engines name focus nodes by IRI; with a blank node among them, validate the
+            # whole (small) graph and keep the focus nodes' results below.
             options["focus_nodes"] = sorted(focus, key=str)
         if self.engine is Engine.TURBO:
             _, report_graph, _ = self._compiled.validate(data, **options)
         else:
             _, report_graph, _ = pyshacl.validate(data, shacl_graph=self.shapes, **options)
         results = results_from_graph(report_graph)
-        if focus is not None:
+        if focus is not None and only_focus:
             results = [r for r in results if r.focus_node in focus]
         conforms = not any(r.severity.value == "Violation" for r in results)
         return ValidationReport(conforms, results, self.engine.value, focus)

@@ -81,3 +81,78 @@ def test_check_exits_2_on_a_missing_file(tmp_path: Path) -> None:
     result = run("check", str(tmp_path / "nope.ttl"))
     assert result.returncode == 2
     assert "no such file" in result.stderr
+
+
+SHAPE_FIXTURES = FIXTURES / "shapes"
+
+
+def test_validate_passes_on_the_shipped_dataset() -> None:
+    result = run("validate")
+    assert result.returncode == 0, result.stdout
+    assert "conforms: 0 violations" in result.stdout
+
+
+def test_validate_groups_results_by_entity_with_labels() -> None:
+    result = run("validate", str(SHAPE_FIXTURES / "Animal-ofTaxon-invalid-01.ttl"))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "Testy  id:test/animal" in out  # the entity: label, then IRI
+    assert "Violation kg:ofTaxon" in out
+    assert "An animal belongs to exactly one taxon" in out
+    assert "shape shapes:Animal-ofTaxon" in out
+    assert "does not conform: 1 violations" in out
+
+
+def test_validate_json_names_shape_focus_and_severity() -> None:
+    result = run(
+        "validate",
+        "--format",
+        "json",
+        str(SHAPE_FIXTURES / "EcologicalCorridor-twoProtectedAreas-invalid-01.ttl"),
+    )
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert doc["conforms"] is False
+    [hit] = [r for r in doc["results"] if r["shape"].endswith("/EcologicalCorridor-twoProtectedAreas")]
+    assert hit["focus_node"] == "https://w3id.org/ilbirs/id/test/corridor2"
+    assert hit["focus_label"] == "Half Corridor"
+    assert hit["severity"] == "Violation"
+    assert "connects 1" in hit["message"]
+
+
+def test_validate_turtle_is_a_shacl_report() -> None:
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    result = run("validate", "--format", "turtle", str(SHAPE_FIXTURES / "Animal-sex-invalid-01.ttl"))
+    assert result.returncode == 1
+    report = Graph().parse(data=result.stdout, format="turtle")
+    assert len(list(report.subjects(SH.resultSeverity, SH.Violation))) == 1
+
+
+def test_validate_warnings_alone_conform(tmp_path: Path) -> None:
+    result = run("validate", str(SHAPE_FIXTURES / "NamedGraph-describedSource-invalid-01.trig"))
+    assert result.returncode == 0, result.stdout
+    assert "Warning" in result.stdout and "does not say where its statements come from" in result.stdout
+
+
+def test_validate_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.trig"
+    bad.write_text(
+        "<https://example.org/g> {\n  <https://example.org/a> <https://example.org/b> .\n}\n",
+        encoding="utf-8",
+    )
+    result = run("validate", str(bad))
+    assert result.returncode == 2
+    assert "bad.trig, line 2" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_generate_is_deterministic_and_valid(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.nq", tmp_path / "b.nq"
+    assert run("generate", "--triples", "3000", "--seed", "5", "-o", str(first)).returncode == 0
+    assert run("generate", "--triples", "3000", "--seed", "5", "-o", str(second)).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert len(first.read_text(encoding="utf-8").splitlines()) >= 3000
+    result = run("validate", str(first))
+    assert result.returncode == 0, result.stdout[-2000:]
