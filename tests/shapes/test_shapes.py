@@ -11,7 +11,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, SKOS
 
+from ilbirs.graph import load_bundle
 from ilbirs.graph.store import EmbeddedStore
+from ilbirs.graph.synthetic import generate
 from ilbirs.graph.validation import Engine, Validator, load_shapes, validation_graph
 
 from .conftest import FIXTURES, fixture_graph
@@ -102,3 +104,18 @@ def test_both_engines_agree_on_the_shipped_dataset(bundle_store: EmbeddedStore) 
     reference = Validator(SHAPES, engine=Engine.PYSHACL).validate(graph)
     assert [r.key for r in turbo.results] == [r.key for r in reference.results]
     assert turbo.conforms and not turbo.violations
+
+
+def test_every_property_the_data_uses_is_constrained(tmp_path: Path) -> None:
+    """Every predicate of the shipped data and of synthetic data is the path of some shape."""
+    store = EmbeddedStore()
+    load_bundle(store, kinds=frozenset({"data"}))
+    synthetic = tmp_path / "synthetic.nq"
+    synthetic.write_text("\n".join(generate(3_000, seed=2)) + "\n", encoding="utf-8")
+    store.load_file(synthetic)
+    used = {row["p"] for row in store.select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")} - {RDF.type}
+    paths = set(SHAPES.objects(None, SH.path))
+    for head in SHAPES.objects(None, SH.alternativePath):
+        paths |= set(Collection(SHAPES, head))
+    assert len(used) >= 60
+    assert sorted(str(p) for p in used - paths) == []
