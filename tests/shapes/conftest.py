@@ -17,14 +17,25 @@ FIXTURES = Path(__file__).parents[1] / "data" / "shapes"
 EXPECT = re.compile(r"^# expect: shapes:(\S+) on <([^>]+)>$", re.MULTILINE)
 
 
-@pytest.fixture(scope="session")
-def ontology_graph() -> Graph:
-    """Ontology, vocabularies and alignments: what sh:class needs to follow rdfs:subClassOf."""
+def _graph(kinds: set[str]) -> Graph:
     graph = Graph()
     for f in bundle_files():
-        if f.kind in {"ontology", "vocabulary", "alignment"}:
+        if f.kind in kinds:
             graph.parse(data=f.path.read_text(encoding="utf-8"), format="turtle")
     return graph
+
+
+@pytest.fixture(scope="session")
+def ontology_graph() -> Graph:
+    """Ontology modules and alignments: what sh:class needs to follow rdfs:subClassOf. The
+    vocabularies stay out, so that a fixture is validated on its own concepts only."""
+    return _graph({"ontology", "alignment"})
+
+
+@pytest.fixture(scope="session")
+def vocabulary_graph() -> Graph:
+    """The SKOS vocabularies."""
+    return _graph({"vocabulary"})
 
 
 def fixture_graph(path: Path, ontology: Graph) -> Graph:
@@ -32,7 +43,7 @@ def fixture_graph(path: Path, ontology: Graph) -> Graph:
     kg:NamedGraph marker for each named graph of a TriG fixture, as the engine adds them."""
     if path.suffix == ".trig":  # the engine's own path: a store, then the validation graph
         store = EmbeddedStore()
-        load_bundle(store, kinds=frozenset({"ontology", "vocabulary", "alignment"}))
+        load_bundle(store, kinds=frozenset({"ontology", "alignment"}))
         store.load_file(path)
         return validation_graph(store)
     graph = Graph()

@@ -53,7 +53,7 @@ def test_every_constraint_carries_an_english_message() -> None:
         assert messages, f'{shape}: add sh:message "..."@en'
 
 
-def test_value_lists_match_the_concept_schemes(ontology_graph: Graph) -> None:
+def test_value_lists_match_the_concept_schemes(vocabulary_graph: Graph) -> None:
     """Each sh:in list of vocabulary IRIs holds exactly the concepts of one scheme (minus the
     grouping concept 'threatened', which is no category)."""
     checked = 0
@@ -63,8 +63,8 @@ def test_value_lists_match_the_concept_schemes(ontology_graph: Graph) -> None:
         if not iris:
             continue
         scheme = URIRef(str(iris[0]).rsplit("/", 1)[0])
-        concepts = set(ontology_graph.subjects(SKOS.inScheme, scheme))
-        concepts -= {c for c in concepts if (None, SKOS.broader, c) in ontology_graph}  # groups
+        concepts = set(vocabulary_graph.subjects(SKOS.inScheme, scheme))
+        concepts -= {c for c in concepts if (None, SKOS.broader, c) in vocabulary_graph}  # groups
         assert set(iris) == concepts, scheme
         checked += 1
     assert checked >= 9
