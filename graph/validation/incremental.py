@@ -37,6 +37,7 @@ __all__ = [
     "Change",
     "Dependencies",
     "GraphSource",
+    "OverlaySource",
     "TripleSource",
     "affected_nodes",
     "dependencies",
@@ -86,6 +87,29 @@ class GraphSource:
     def incoming(self, nodes: Collection[Identifier], predicate: URIRef | None = None) -> Iterator[Triple]:
         for node in nodes:
             yield from self.graph.triples((None, predicate, node))  # type: ignore[misc]
+
+
+@dataclass
+class OverlaySource:
+    """The graph as it would be after ``change``, read through ``base`` (the graph as it is),
+    without writing anything: validate a change before applying it."""
+
+    base: TripleSource
+    change: Change
+
+    def outgoing(self, nodes: Collection[Identifier]) -> Iterator[Triple]:
+        wanted = set(nodes)
+        for triple in self.base.outgoing(wanted):
+            if triple not in self.change.removed:
+                yield triple
+        yield from (t for t in self.change.added if t[0] in wanted)
+
+    def incoming(self, nodes: Collection[Identifier], predicate: URIRef | None = None) -> Iterator[Triple]:
+        wanted = set(nodes)
+        for triple in self.base.incoming(wanted, predicate):
+            if triple not in self.change.removed:
+                yield triple
+        yield from (t for t in self.change.added if t[2] in wanted and predicate in (None, t[1]))
 
 
 @dataclass(frozen=True)

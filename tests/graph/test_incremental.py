@@ -17,7 +17,13 @@ from ilbirs.graph.namespace import KG
 from ilbirs.graph.store import EmbeddedStore, Triple
 from ilbirs.graph.synthetic import generate
 from ilbirs.graph.validation import Validator, validation_graph
-from ilbirs.graph.validation.incremental import Change, GraphSource, dependencies, validate_change
+from ilbirs.graph.validation.incremental import (
+    Change,
+    GraphSource,
+    OverlaySource,
+    dependencies,
+    validate_change,
+)
 
 CHANGES = 240
 CLASSES = [KG.Country, KG.ProtectedArea, KG.EcologicalCorridor, KG.Animal, KG.Taxon, KG.Person, KG.Organization,
@@ -123,6 +129,10 @@ def test_incremental_agrees_with_full_validation(world: tuple[Graph, Graph]) -> 
     for _ in range(CHANGES):
         change = mutation(rng, graph, data_triples, nodes)
         present = {t for t in change.triples if t in graph}
+        # Checked before the write, through an overlay of the change on the current graph ...
+        ahead = validate_change(
+            validator, OverlaySource(GraphSource(graph), change), change, ontology=ontology, depends=depends
+        )
         apply(graph, change)
         try:
             incremental = validate_change(
@@ -134,6 +144,8 @@ def test_incremental_agrees_with_full_validation(world: tuple[Graph, Graph]) -> 
         focus = incremental.focus_nodes or frozenset()
         inside = sorted(r.key for r in full.results if r.focus_node in focus)
         assert sorted(r.key for r in incremental.results) == inside, change
+        # ... it says exactly what checking after the write says.
+        assert sorted(r.key for r in ahead.results) == inside, change
         outside_after = sorted(r.key for r in full.results if r.focus_node not in focus)
         outside_before = sorted(r.key for r in before.results if r.focus_node not in focus)
         assert outside_after == outside_before, f"a result changed outside the checked nodes: {change}"
