@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from rdflib.term import Identifier, Literal, URIRef
 
-__all__ = ["Bindings", "Row", "Store", "Triple", "bind_values"]
+__all__ = ["Bindings", "Row", "Store", "Triple", "bind_update", "bind_values"]
 
 #: Values for query variables, by variable name without ``?``.
 Bindings = Mapping[str, Identifier]
@@ -61,6 +62,14 @@ class Store(Protocol):
         """
         ...
 
+    def update(self, update: str, *, bindings: Bindings | None = None) -> None:
+        """Run a SPARQL 1.1 Update, applied atomically: all of it or none of it.
+
+        :raises QueryError: the store refused the update.
+        :raises StoreError: the store failed.
+        """
+        ...
+
     def triples(self) -> Iterator[Triple]:
         """Every distinct triple of the store, all graphs together (the union graph)."""
         ...
@@ -95,3 +104,26 @@ def bind_values(query: str, bindings: Bindings | None) -> str:
     variables = " ".join(f"?{n}" for n in names)
     row = " ".join(bindings[n].n3() for n in names)
     return f"{query.rstrip()}\nVALUES ({variables}) {{ ({row}) }}"
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def bind_update(update: str, bindings: Bindings | None) -> str:
+    """``update`` with ``bindings`` as a ``VALUES`` block opening its first ``WHERE`` group.
+
+    SPARQL Update has no trailing ``VALUES`` clause, so the block goes inside the pattern.
+
+    >>> from rdflib import URIRef
+    >>> bind_update("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", {"s": URIRef("https://example.org/a")})
+    'DELETE { ?s ?p ?o } WHERE { VALUES (?s) { (<https://example.org/a>) } ?s ?p ?o }'
+
+    :raises ValueError: there are bindings but no ``WHERE`` group to put them in.
+    """
+    if not bindings:
+        return update
+    match = _WHERE.search(update)
+    if match is None:
+        raise ValueError("bindings need an update with a WHERE clause")
+    values = bind_values("", bindings).strip()
+    return f"{update[: match.end()]} {values}{update[match.end() :]}"

@@ -16,7 +16,7 @@ from rdflib.term import Identifier
 
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
-from .base import Bindings, Row, Triple, bind_values
+from .base import Bindings, Row, Triple, bind_update, bind_values
 from .terms import from_oxigraph
 
 __all__ = ["EmbeddedStore"]
@@ -94,6 +94,15 @@ class EmbeddedStore:
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("not an ASK query")
         return bool(result)
+
+    def update(self, update: str, *, bindings: Bindings | None = None) -> None:
+        """Run a SPARQL Update atomically; see :meth:`Store.update`."""
+        try:
+            self._store.update(bind_update(update, bindings))
+        except SyntaxError as exc:
+            raise QueryError(f"invalid SPARQL Update: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"the store failed: {exc}") from exc
 
     def triples(self) -> Iterator[Triple]:
         """Every distinct triple, all graphs together; see :meth:`Store.triples`."""

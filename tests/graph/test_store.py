@@ -1,4 +1,5 @@
-"""The embedded store: loading, querying with bound terms, and errors that say what went wrong."""
+"""Every store (embedded in memory, embedded on disk, an Oxigraph server process): loading,
+querying with bound terms, atomic updates, and errors that say what went wrong."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
+from ilbirs.graph import describe, load_bundle, run_checks
 from ilbirs.graph.errors import ParseError, QueryError
-from ilbirs.graph.store import EmbeddedStore, Store
+from ilbirs.graph.store import EmbeddedStore, OxigraphServer, RemoteStore, Store
 from ilbirs.graph.store.base import bind_values
 
 EX = "https://example.org/"
-
-
-@pytest.fixture(params=["memory", "disk"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> EmbeddedStore:
-    return EmbeddedStore(tmp_path / "store" if request.param == "disk" else None)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -26,19 +23,20 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_embedded_store_meets_the_interface(store: EmbeddedStore) -> None:
+def test_store_meets_the_interface(store: Store) -> None:
     assert isinstance(store, Store)
-    assert store.persistent == (store.kind == "embedded-disk")
+    assert store.persistent == (store.kind != "embedded-memory")
+    assert len(store) == 0
 
 
-def test_turtle_loads_into_the_named_graph(store: EmbeddedStore, tmp_path: Path) -> None:
+def test_turtle_loads_into_the_named_graph(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "a.ttl", f"<{EX}a> <{EX}name> 'Umai'@en .\n")
     assert store.load_file(path, graph=URIRef(EX + "g")) == 1
     rows = store.select("SELECT ?g ?name WHERE { GRAPH ?g { ?s ?p ?name } }")
     assert rows == [{"g": URIRef(EX + "g"), "name": Literal("Umai", lang="en")}]
 
 
-def test_values_are_bound_as_terms_not_spliced(store: EmbeddedStore, tmp_path: Path) -> None:
+def test_values_are_bound_as_terms_not_spliced(store: Store, tmp_path: Path) -> None:
     path = write(
         tmp_path, "a.ttl", f"<{EX}a> <{EX}name> 'Umai' .\n<{EX}b> <{EX}name> 'x\" }} ; DROP ALL ; #' .\n"
     )
@@ -49,7 +47,7 @@ def test_values_are_bound_as_terms_not_spliced(store: EmbeddedStore, tmp_path: P
     assert len(store) == 2
 
 
-def test_typed_literals_round_trip(store: EmbeddedStore, tmp_path: Path) -> None:
+def test_typed_literals_round_trip(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "a.ttl", f'<{EX}a> <{EX}date> "2025-07-25"^^<{XSD}date> .\n')
     store.load_file(path, graph=URIRef(EX + "g"))
     [row] = store.select("SELECT ?d WHERE { ?s ?p ?d }")
@@ -57,7 +55,7 @@ def test_typed_literals_round_trip(store: EmbeddedStore, tmp_path: Path) -> None
     assert store.ask("ASK { ?s ?p ?d }", bindings={"d": Literal("2025-07-25", datatype=XSD.date)})
 
 
-def test_a_broken_file_names_file_and_line_and_loads_nothing(store: EmbeddedStore, tmp_path: Path) -> None:
+def test_a_broken_file_names_file_and_line_and_loads_nothing(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "bad.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n<{EX}a> <{EX}b> .\n")
     with pytest.raises(ParseError) as caught:
         store.load_file(path, graph=URIRef(EX + "g"))
@@ -66,12 +64,12 @@ def test_a_broken_file_names_file_and_line_and_loads_nothing(store: EmbeddedStor
     assert len(store) == 0, "a failed load must leave nothing half-written"
 
 
-def test_a_broken_query_is_a_query_error(store: EmbeddedStore) -> None:
+def test_a_broken_query_is_a_query_error(store: Store) -> None:
     with pytest.raises(QueryError, match="invalid SPARQL"):
         store.select("SELEC ?x WHERE { ?x ?y ?z }")
 
 
-def test_graph_argument_must_fit_the_format(store: EmbeddedStore, tmp_path: Path) -> None:
+def test_graph_argument_must_fit_the_format(store: Store, tmp_path: Path) -> None:
     ttl = write(tmp_path, "a.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n")
     with pytest.raises(ValueError, match="graph is required"):
         store.load_file(ttl)
@@ -88,8 +86,42 @@ def test_disk_store_keeps_its_data(tmp_path: Path) -> None:
     assert len(EmbeddedStore(tmp_path / "db")) == 1
 
 
+def test_server_store_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n")
+    with OxigraphServer(tmp_path / "db") as server:
+        RemoteStore(server.query_url, server.update_url).load_file(path, graph=URIRef(EX + "g"))
+    with OxigraphServer(tmp_path / "db") as server:
+        assert len(RemoteStore(server.query_url, server.update_url)) == 1
+
+
 def test_blank_nodes_and_bad_names_cannot_be_bound() -> None:
     with pytest.raises(ValueError, match="only IRIs and literals"):
         bind_values("SELECT * WHERE { ?s ?p ?o }", {"s": BNode()})
     with pytest.raises(ValueError, match="not a variable name"):
         bind_values("SELECT * WHERE { ?s ?p ?o }", {"s) } DROP": URIRef(EX)})
+
+
+def test_an_update_applies_whole(store: Store) -> None:
+    store.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}a> <{EX}b> 'one' , 'two' }} }}")
+    assert len(store) == 2
+    store.update(
+        "DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } }",
+        bindings={"o": Literal("one")},
+    )
+    assert [r["o"] for r in store.select("SELECT ?o WHERE { ?s ?p ?o }")] == [Literal("two")]
+
+
+def test_a_broken_update_changes_nothing(store: Store) -> None:
+    store.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}a> <{EX}b> 'one' }} }}")
+    with pytest.raises(QueryError):
+        store.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}a> <{EX}b> 'two' }} }} ; INSERT DATA {{ oops }}")
+    assert len(store) == 1
+
+
+def test_the_bundle_loads_and_passes_its_checks(store: Store) -> None:
+    load_bundle(store)
+    assert len(store) > 3000
+    assert [r.name for r in run_checks(store) if not r.passed] == []
+    info = describe(store)
+    assert info.ontology_version == "0.1.0"
+    assert not any(g.graph is None for g in info.graphs)

@@ -1,0 +1,236 @@
+"""A store reached over HTTP: any SPARQL 1.1 engine (Oxigraph server, Fuseki, GraphDB,
+Virtuoso, ...). Query and update go through SPARQLWrapper; files are parsed locally first (so
+that a broken file sends nothing) and sent as SPARQL ``INSERT DATA`` in batches.
+
+Engines differ in a few ways, stated as attributes rather than guessed at run time:
+``union_parameter`` (how to ask for the union of all graphs as default graph; ``None`` when
+the engine does so by itself, as Virtuoso does).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Literal as TypingLiteral
+from urllib.error import HTTPError, URLError
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Identifier
+from SPARQLWrapper import DIGEST, INSERT, JSON, POST, SELECT, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+
+from ilbirs.graph.errors import ParseError, QueryError, StoreError
+
+from .base import Bindings, Row, Triple, bind_update, bind_values
+from .terms import from_oxigraph
+
+__all__ = ["Auth", "RemoteStore"]
+
+_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nq": ox.RdfFormat.N_QUADS,
+}
+_BATCH = 5_000  # quads per INSERT DATA request
+
+
+@dataclass(frozen=True)
+class Auth:
+    """How to authenticate: ``none``, ``basic`` or ``digest`` (user, password), or ``bearer`` (token)."""
+
+    kind: TypingLiteral["none", "basic", "digest", "bearer"] = "none"
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+
+
+def _detail(exc: Exception) -> str:
+    """The engine's own words from a SPARQLWrapper error, without its boilerplate."""
+    text = str(exc)
+    if "Response:" in text:
+        text = text.split("Response:", 1)[1].strip()
+        if text.startswith(("b'", 'b"')):
+            text = text[2:-1]
+    return text[:500]
+
+
+def _term(binding: dict[str, str]) -> Identifier:
+    """An rdflib term from one SPARQL 1.1 JSON results binding.
+
+    >>> _term({"type": "literal", "value": "Umai", "xml:lang": "en"})
+    rdflib.term.Literal('Umai', lang='en')
+    """
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if "xml:lang" in binding:
+        return Literal(value, lang=binding["xml:lang"])
+    datatype = binding.get("datatype")
+    if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+        return Literal(value, datatype=URIRef(datatype))
+    return Literal(value)
+
+
+class RemoteStore:
+    """A SPARQL 1.1 Query + Update endpoint pair, with optional authentication.
+
+    ``timeout`` is the client-side limit in seconds for one request.
+    """
+
+    kind = "sparql-http"
+    persistent = True
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        *,
+        auth: Auth | None = None,
+        union_parameter: str | None = "union-default-graph",
+        timeout: float = 60.0,
+    ) -> None:
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.auth = auth or Auth()
+        self.union_parameter = union_parameter
+        self.timeout = timeout
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _client(self, url: str) -> SPARQLWrapper:
+        client = SPARQLWrapper(url)
+        client.setTimeout(int(self.timeout))
+        if self.auth.kind in ("basic", "digest"):
+            client.setCredentials(self.auth.user, self.auth.password)
+            if self.auth.kind == "digest":
+                client.setHTTPAuth(DIGEST)
+        elif self.auth.kind == "bearer":
+            client.addCustomHttpHeader("Authorization", f"Bearer {self.auth.token}")
+        return client
+
+    def _query(self, query: str, bindings: Bindings | None, union: bool) -> Any:
+        client = self._client(self.query_url)
+        # Set the text and the kind directly: SPARQLWrapper's setQuery guesses query or update
+        # from keywords (a comment that says "add" reads as an ADD update) and fails on a query
+        # it cannot classify, where the engine's own error message is what the user needs.
+        client.queryString = bind_values(query, bindings)
+        client.queryType = SELECT
+        client.setMethod(POST)
+        client.setReturnFormat(JSON)
+        if union and self.union_parameter:
+            client.addParameter(self.union_parameter, "true")
+        try:
+            response = client.query().response.read()
+        except HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:500]
+            if exc.code == 400:
+                raise QueryError(f"invalid SPARQL, the engine said: {detail}") from exc
+            raise StoreError(f"{self.query_url} answered {exc.code}: {detail}") from exc
+        except QueryBadFormed as exc:
+            raise QueryError(f"invalid SPARQL, the engine said: {_detail(exc)}") from exc
+        except (URLError, OSError, SPARQLWrapperException) as exc:
+            raise StoreError(f"cannot query {self.query_url}: {_detail(exc)}") from exc
+        try:
+            return json.loads(response)
+        except ValueError as exc:  # e.g. a result cut off by a server-side timeout
+            raise StoreError(f"{self.query_url} sent an unreadable result: {exc}") from exc
+
+    def update(self, update: str, *, bindings: Bindings | None = None) -> None:
+        """Run a SPARQL 1.1 Update; the engine applies one request atomically.
+
+        :raises QueryError: the engine refused the update.
+        :raises StoreError: the engine cannot be reached or failed.
+        """
+        client = self._client(self.update_url)
+        client.queryString = bind_update(update, bindings)
+        client.queryType = INSERT  # an update, whatever its comments say
+        client.setMethod(POST)
+        try:
+            client.query().response.read()
+        except HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:500]
+            if exc.code == 400:
+                raise QueryError(f"invalid SPARQL Update, the engine said: {detail}") from exc
+            raise StoreError(f"{self.update_url} answered {exc.code}: {detail}") from exc
+        except QueryBadFormed as exc:
+            raise QueryError(f"invalid SPARQL Update, the engine said: {_detail(exc)}") from exc
+        except (URLError, OSError, SPARQLWrapperException) as exc:
+            raise StoreError(f"cannot update {self.update_url}: {_detail(exc)}") from exc
+
+    # -- the Store interface ----------------------------------------------------------------
+
+    def select(self, query: str, *, bindings: Bindings | None = None, union: bool = True) -> list[Row]:
+        """Run a SELECT query; see :meth:`Store.select`."""
+        doc = self._query(query, bindings, union)
+        if "results" not in doc:
+            raise QueryError("not a SELECT query")
+        return [{k: _term(v) for k, v in b.items()} for b in doc["results"]["bindings"]]
+
+    def ask(self, query: str, *, bindings: Bindings | None = None, union: bool = True) -> bool:
+        """Run an ASK query; see :meth:`Store.ask`."""
+        doc = self._query(query, bindings, union)
+        if "boolean" not in doc:
+            raise QueryError("not an ASK query")
+        return bool(doc["boolean"])
+
+    def load_file(self, path: Path, *, graph: URIRef | None = None) -> int:
+        """Parse ``path`` locally, then send it in ``INSERT DATA`` batches; see :meth:`Store.load_file`.
+
+        A file that does not parse sends nothing. Batches are not one transaction: a failure
+        part-way leaves the batches already sent.
+        """
+        fmt = _FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(f"{path}: unknown RDF file type {path.suffix!r}")
+        quad_format = fmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS)
+        if quad_format != (graph is None):
+            raise ValueError(
+                f"{path}: {'TriG/N-Quads name their own graphs' if graph else 'a graph is required'}"
+            )
+        try:
+            quads = list(ox.parse(path=str(path), format=fmt))
+        except SyntaxError as exc:
+            raise ParseError(path, str(exc.msg), line=exc.lineno) from exc
+        before = len(self)
+        for start in range(0, len(quads), _BATCH):
+            self.update("INSERT DATA {\n" + _quad_block(quads[start : start + _BATCH], graph) + "\n}")
+        return len(self) - before
+
+    def triples(self) -> Iterator[Triple]:
+        """Every distinct triple of all graphs; see :meth:`Store.triples`."""
+        rows = self.select(
+            "SELECT DISTINCT ?s ?p ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", union=False
+        )
+        for row in rows:
+            yield row["s"], row["p"], row["o"]  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        rows = self.select(
+            "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", union=False
+        )
+        return int(str(rows[0]["n"]))
+
+
+def _quad_block(quads: list[Any], graph: URIRef | None) -> str:
+    """``GRAPH <g> { s p o . }`` blocks in N-Triples term syntax, grouped by graph."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        name = str(graph) if graph is not None else None
+        if name is None and isinstance(quad.graph_name, ox.NamedNode):
+            name = quad.graph_name.value
+        line = (
+            f"{from_oxigraph(quad.subject).n3()} <{quad.predicate.value}> {from_oxigraph(quad.object).n3()} ."
+        )
+        by_graph.setdefault(name or "", []).append(line)
+    blocks = []
+    for name, lines in by_graph.items():
+        body = "\n".join(lines)
+        blocks.append(f"GRAPH <{name}> {{\n{body}\n}}" if name else body)
+    return "\n".join(blocks)
