@@ -15,6 +15,7 @@ class KG(DefinedNamespace):
     AdministrativeRegion: URIRef  # administrative region
     Animal: URIRef  # animal
     AnimalTransfer: URIRef  # animal transfer
+    Change: URIRef  # change
     Conference: URIRef  # conference
     ConservationCentre: URIRef  # conservation centre
     Country: URIRef  # country
@@ -46,6 +47,7 @@ class KG(DefinedNamespace):
     Taxon: URIRef  # taxon
     WebPage: URIRef  # web page
     acting: URIRef  # acting
+    actor: URIRef  # actor
     area: URIRef  # area
     concernsPlace: URIRef  # concerns place
     concernsTaxon: URIRef  # concerns taxon
@@ -57,6 +59,7 @@ class KG(DefinedNamespace):
     establishedBy: URIRef  # established by
     establishmentDate: URIRef  # establishment date
     flagshipSpeciesOf: URIRef  # flagship species of
+    fromSource: URIRef  # from source
     heldInConjunctionWith: URIRef  # held in conjunction with
     isoAlpha2Code: URIRef  # ISO 3166-1 alpha-2 code
     isoAlpha3Code: URIRef  # ISO 3166-1 alpha-3 code
@@ -72,6 +75,7 @@ class KG(DefinedNamespace):
     post: URIRef  # post
     projectCount: URIRef  # number of projects
     quotation: URIRef  # quotation
+    reason: URIRef  # reason
     redListAssessment: URIRef  # Red List assessment
     redListCategory: URIRef  # Red List category
     since: URIRef  # since
@@ -79,3 +83,6 @@ class KG(DefinedNamespace):
     theme: URIRef  # theme
     transboundary: URIRef  # transboundary
     transferType: URIRef  # transfer type
+    triplesAdded: URIRef  # triples added
+    triplesRemoved: URIRef  # triples removed
+    version: URIRef  # version

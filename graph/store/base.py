@@ -9,6 +9,8 @@ from typing import Protocol, runtime_checkable
 
 from rdflib.term import Identifier, Literal, URIRef
 
+from .lock import WriteLock
+
 __all__ = ["Bindings", "Row", "Store", "Triple", "bind_update", "bind_values"]
 
 #: Values for query variables, by variable name without ``?``.
@@ -29,10 +31,14 @@ class Store(Protocol):
         a short name for reports (``"embedded-memory"``, ``"embedded-disk"``).
     ``persistent``
         whether what is written survives the process.
+    ``write_lock``
+        held around a read-check-write sequence, so that concurrent writers take turns.
     """
 
     kind: str
     persistent: bool
+    #: Serialises the writes of Ilbirs to this store (see ``graph/store/lock.py``).
+    write_lock: WriteLock
 
     def load_file(self, path: Path, *, graph: URIRef | None = None) -> int:
         """Load an RDF file atomically and return the number of quads it added.
@@ -79,19 +85,24 @@ class Store(Protocol):
         ...
 
 
+_WHERE = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.IGNORECASE)  # the group pattern: WHERE { or ASK {
+
+
 def bind_values(query: str, bindings: Bindings | None) -> str:
-    """``query`` with ``bindings`` appended as a trailing ``VALUES`` block of RDF terms.
+    """``query`` with ``bindings`` as a ``VALUES`` block of RDF terms opening its first
+    ``WHERE`` group.
 
     This is how every store binds values: the terms are serialised by rdflib (``n3()``, which
-    escapes quotes and line breaks), never spliced into the query text, and a trailing
-    ``VALUES`` joins the whole pattern, so a bound variable need not be projected. A query
-    that is given bindings must not end with a ``VALUES`` block of its own.
+    escapes quotes and line breaks), never spliced into the query text. Inside the group the
+    block joins the pattern before any grouping, so it also binds variables that are neither
+    projected nor aggregated (a trailing ``VALUES`` clause would join after aggregation).
 
     >>> from rdflib import URIRef, Literal
     >>> bind_values("SELECT ?s WHERE { ?s ?p ?o }", {"o": Literal('say "hi"')})
-    'SELECT ?s WHERE { ?s ?p ?o }\\nVALUES (?o) { ("say \\\\"hi\\\\"") }'
+    'SELECT ?s WHERE { VALUES (?o) { ("say \\\\"hi\\\\"") } ?s ?p ?o }'
 
-    :raises ValueError: a binding is a blank node, or a name is not a valid variable name.
+    :raises ValueError: a binding is a blank node, a name is not a variable name, or the
+        query has no ``WHERE {`` (or ``ASK {``) group.
     """
     if not bindings:
         return query
@@ -101,18 +112,24 @@ def bind_values(query: str, bindings: Bindings | None) -> str:
             raise ValueError(f"not a variable name: {name!r}")
         if not isinstance(bindings[name], URIRef | Literal):
             raise ValueError(f"?{name}: only IRIs and literals can be bound, not {bindings[name]!r}")
+    match = next(
+        (
+            m
+            for m in _WHERE.finditer(query)
+            if "#" not in query[query.rfind("\n", 0, m.start()) + 1 : m.start()]
+        ),
+        None,
+    )
+    if match is None:  # (a match after a '#' on its line is inside a comment)
+        raise ValueError("bindings need a query with a WHERE clause")
     variables = " ".join(f"?{n}" for n in names)
     row = " ".join(bindings[n].n3() for n in names)
-    return f"{query.rstrip()}\nVALUES ({variables}) {{ ({row}) }}"
-
-
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+    return f"{query[: match.end()]} VALUES ({variables}) {{ ({row}) }}{query[match.end() :]}"
 
 
 def bind_update(update: str, bindings: Bindings | None) -> str:
-    """``update`` with ``bindings`` as a ``VALUES`` block opening its first ``WHERE`` group.
-
-    SPARQL Update has no trailing ``VALUES`` clause, so the block goes inside the pattern.
+    """``update`` with ``bindings`` as a ``VALUES`` block opening its first ``WHERE`` group
+    (SPARQL Update has no trailing ``VALUES`` clause; see :func:`bind_values`).
 
     >>> from rdflib import URIRef
     >>> bind_update("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", {"s": URIRef("https://example.org/a")})
@@ -120,10 +137,4 @@ def bind_update(update: str, bindings: Bindings | None) -> str:
 
     :raises ValueError: there are bindings but no ``WHERE`` group to put them in.
     """
-    if not bindings:
-        return update
-    match = _WHERE.search(update)
-    if match is None:
-        raise ValueError("bindings need an update with a WHERE clause")
-    values = bind_values("", bindings).strip()
-    return f"{update[: match.end()]} {values}{update[match.end() :]}"
+    return bind_values(update, bindings)

@@ -17,6 +17,7 @@ from rdflib.term import Identifier
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
 from .base import Bindings, Row, Triple, bind_update, bind_values
+from .lock import WriteLock
 from .terms import from_oxigraph
 
 __all__ = ["EmbeddedStore"]
@@ -46,6 +47,7 @@ class EmbeddedStore:
         self.path = path
         self.kind = "embedded-disk" if path is not None else "embedded-memory"
         self.persistent = path is not None
+        self.write_lock = WriteLock()  # one process owns an embedded store
 
     def load_file(self, path: Path, *, graph: URIRef | None = None) -> int:
         """Load an RDF file atomically; see :meth:`Store.load_file`.

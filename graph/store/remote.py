@@ -26,6 +26,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
 from .base import Bindings, Row, Triple, bind_update, bind_values
+from .lock import WriteLock
 from .terms import from_oxigraph
 
 __all__ = ["Auth", "RemoteStore"]
@@ -81,7 +82,8 @@ def _term(binding: dict[str, str]) -> Identifier:
 class RemoteStore:
     """A SPARQL 1.1 Query + Update endpoint pair, with optional authentication.
 
-    ``timeout`` is the client-side limit in seconds for one request.
+    ``timeout`` is the client-side limit in seconds for one request; ``lock_path`` the file
+    that several writing processes on one host lock in turn.
     """
 
     kind = "sparql-http"
@@ -95,12 +97,15 @@ class RemoteStore:
         auth: Auth | None = None,
         union_parameter: str | None = "union-default-graph",
         timeout: float = 60.0,
+        lock_path: Path | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.auth = auth or Auth()
         self.union_parameter = union_parameter
         self.timeout = timeout
+        # Several processes writing to one engine must share lock_path (same host).
+        self.write_lock = WriteLock(lock_path)
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -125,3 +125,19 @@ def test_the_bundle_loads_and_passes_its_checks(store: Store) -> None:
     info = describe(store)
     assert info.ontology_version == "0.1.0"
     assert not any(g.graph is None for g in info.graphs)
+
+
+def test_bindings_apply_before_aggregation(store: Store, tmp_path: Path) -> None:
+    """Regression: bindings were a trailing VALUES clause, which joins after GROUP BY, so a
+    bound graph did not restrict a COUNT (the change tests counted the system graph too)."""
+    path = write(
+        tmp_path, "a.trig", f"<{EX}g1> {{ <{EX}a> <{EX}b> 1 , 2 }} <{EX}g2> {{ <{EX}a> <{EX}b> 3 }}\n"
+    )
+    store.load_file(path)
+    rows = store.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": URIRef(EX + "g1")}
+    )
+    assert int(str(rows[0]["n"])) == 2
+    assert bind_values("# WHERE { in a comment\nASK { ?s ?p ?o }", {"o": Literal("x")}).endswith(
+        'ASK { VALUES (?o) { ("x") } ?s ?p ?o }'
+    )

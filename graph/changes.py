@@ -1,0 +1,153 @@
+"""Writes: one change lands whole or not at all, and records who, when, why and from which
+source. A change is one SPARQL Update request (``graph/updates/apply_change.ru``), which
+every engine applies atomically; a version counter in the system graph, checked inside the
+same request, makes a writer that read an old version fail instead of overwriting; and the
+store's write lock makes concurrent requests take turns, since not every engine serialises
+them itself.
+
+>>> from ilbirs.graph.store import EmbeddedStore
+>>> store = EmbeddedStore()
+>>> g, a = URIRef("https://example.org/g"), URIRef("https://example.org/a")
+>>> record = apply_change(store, QuadChange(added=frozenset({(a, RDFS.label, Literal("A"), g)})),
+...                       expected_version=0, actor="doctest", reason="an example")
+>>> record.version, current_version(store)
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDFS, XSD  # noqa: F401 - RDFS: the docstring example
+from rdflib.term import Identifier
+
+from .errors import IlbirsError
+from .namespace import KG
+from .resources import query_dir
+from .store import Store
+
+__all__ = [
+    "SYSTEM_GRAPH",
+    "ChangeRecord",
+    "ConflictError",
+    "Quad",
+    "QuadChange",
+    "apply_change",
+    "current_version",
+]
+
+#: The graph that holds the store's version and the log of changes.
+SYSTEM_GRAPH = URIRef("https://w3id.org/ilbirs/graph/system")
+_STORE_NODE = URIRef("https://w3id.org/ilbirs/id/store")
+
+#: A quad of rdflib terms: subject, predicate, object, graph (always a named graph).
+Quad = tuple[Identifier, URIRef, Identifier, URIRef]
+
+
+class ConflictError(IlbirsError):
+    """Another write changed the store since the version the writer read: read again, retry."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        self.expected = expected
+        self.current = current
+        super().__init__(f"the store is at version {current}, not {expected}: another write came first")
+
+
+@dataclass(frozen=True)
+class QuadChange:
+    """Quads to add and to remove, in named graphs."""
+
+    added: frozenset[Quad] = field(default_factory=frozenset)
+    removed: frozenset[Quad] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """An accepted change, as the system graph records it."""
+
+    iri: URIRef
+    version: int
+    actor: str
+    reason: str
+    time: datetime
+    source: URIRef | None
+    added: int
+    removed: int
+
+
+@cache
+def _template() -> str:
+    return (query_dir().parent / "updates" / "apply_change.ru").read_text(encoding="utf-8")
+
+
+def _block(quads: Iterable[Quad], *, allow_blank: bool) -> str:
+    lines = []
+    for s, p, o, g in sorted(quads, key=lambda q: (str(q[3]), str(q[0]), str(q[1]), str(q[2]))):
+        if g == SYSTEM_GRAPH:
+            raise ValueError("the system graph is written by Ilbirs only")
+        if not allow_blank and (isinstance(s, BNode) or isinstance(o, BNode)):
+            raise ValueError("a blank node cannot be removed by value; remove it with a pattern")
+        lines.append(f"GRAPH {g.n3()} {{ {s.n3()} {p.n3()} {o.n3()} }}")
+    return "\n  ".join(lines)
+
+
+def current_version(store: Store) -> int:
+    """The store's version: 0 for a store no change was ever applied to."""
+    rows = store.select(
+        "SELECT ?v WHERE { GRAPH ?system { ?store ?version ?v } }",
+        bindings={"system": SYSTEM_GRAPH, "store": _STORE_NODE, "version": KG.version},
+        union=False,
+    )
+    return max((int(str(r["v"])) for r in rows), default=0)
+
+
+def apply_change(
+    store: Store,
+    change: QuadChange,
+    *,
+    expected_version: int | None,
+    actor: str,
+    reason: str,
+    source: URIRef | None = None,
+) -> ChangeRecord:
+    """Apply ``change`` in one atomic request and record it; return the record.
+
+    With ``expected_version``, the change applies only if the store is still at that version.
+
+    :raises ConflictError: the store moved on since ``expected_version``; nothing was written.
+    :raises ValueError: the change writes the system graph, or removes a blank node.
+    :raises QueryError, StoreError: the store refused or failed; nothing was written.
+    """
+    iri = URIRef(f"urn:uuid:{uuid.uuid4()}")
+    time = datetime.now(UTC).replace(microsecond=0)
+    update = _template().replace("%%DELETE%%", _block(change.removed, allow_blank=False))
+    update = update.replace("%%INSERT%%", _block(change.added, allow_blank=True))
+    bindings: dict[str, Identifier] = {
+        "change": iri,
+        "actor": Literal(actor),
+        "reason": Literal(reason),
+        "time": Literal(time.isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime),
+        "added": Literal(len(change.added)),
+        "removed": Literal(len(change.removed)),
+    }
+    if expected_version is not None:
+        bindings["expected"] = Literal(expected_version)
+    if source is not None:
+        bindings["source"] = source
+    with store.write_lock():
+        store.update(update, bindings=bindings)
+    rows = store.select(
+        "SELECT ?v WHERE { GRAPH ?system { ?change ?version ?v } }",
+        bindings={"system": SYSTEM_GRAPH, "change": iri, "version": KG.version},
+        union=False,
+    )
+    if not rows:
+        raise ConflictError(expected_version if expected_version is not None else -1, current_version(store))
+    return ChangeRecord(
+        iri, int(str(rows[0]["v"])), actor, reason, time, source, len(change.added), len(change.removed)
+    )

@@ -1,0 +1,25 @@
+# Apply one change atomically, guarded by the store version (optimistic concurrency).
+# Expects: the two placeholder blocks below, DELETE and INSERT (quads as RDF terms, built with
+# rdflib's n3()), and bound ?expected (xsd:integer; unbound: no version check), ?change (the
+# change IRI), ?actor, ?reason (strings), ?time (xsd:dateTime), ?added, ?removed (xsd:integer),
+# ?source (IRI, optional). The store node and the system graph are fixed IRIs.
+PREFIX kg: <https://w3id.org/ilbirs/def/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+DELETE {
+  GRAPH <https://w3id.org/ilbirs/graph/system> { <https://w3id.org/ilbirs/id/store> kg:version ?current }
+  %%DELETE%%
+}
+INSERT {
+  GRAPH <https://w3id.org/ilbirs/graph/system> {
+    <https://w3id.org/ilbirs/id/store> kg:version ?next .
+    ?change a kg:Change ; kg:version ?next ; kg:actor ?actor ; kg:reason ?reason ;
+      prov:endedAtTime ?time ; kg:triplesAdded ?added ; kg:triplesRemoved ?removed ; kg:fromSource ?source .
+  }
+  %%INSERT%%
+}
+WHERE {
+  OPTIONAL { GRAPH <https://w3id.org/ilbirs/graph/system> { <https://w3id.org/ilbirs/id/store> kg:version ?current } }
+  BIND (COALESCE(?current, 0) AS ?base)
+  FILTER (!BOUND(?expected) || ?base = ?expected)
+  BIND (?base + 1 AS ?next)
+}

@@ -1,0 +1,197 @@
+"""Writes are atomic per change, are logged with who, when, why and from which source, and
+concurrent writers lose no update: on every engine, across processes, and under kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDFS
+
+from ilbirs.graph.changes import SYSTEM_GRAPH, ConflictError, QuadChange, apply_change, current_version
+from ilbirs.graph.store import EmbeddedStore, OxigraphServer, RemoteStore, Store
+
+G = URIRef("https://example.org/g")
+EX = "https://example.org/"
+
+
+def quad(i: int, text: str = "x") -> tuple[URIRef, URIRef, Literal, URIRef]:
+    return (URIRef(f"{EX}s{i}"), RDFS.label, Literal(text), G)
+
+
+def data_quads(store: Store) -> int:
+    rows = store.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": G}, union=False
+    )
+    return int(str(rows[0]["n"]))
+
+
+def test_a_change_lands_and_is_logged(store: Store) -> None:
+    source = URIRef("https://w3id.org/ilbirs/id/source/caspian-post-snow-leopards")
+    record = apply_change(
+        store,
+        QuadChange(added=frozenset({quad(1), quad(2)})),
+        expected_version=0,
+        actor="aigerim",
+        reason="new facts",
+        source=source,
+    )
+    assert (record.version, current_version(store), data_quads(store)) == (1, 1, 2)
+    [logged] = store.select(
+        """SELECT ?actor ?reason ?time ?source ?added WHERE { GRAPH ?sys {
+             ?c <https://w3id.org/ilbirs/def/actor> ?actor ; <https://w3id.org/ilbirs/def/reason> ?reason ;
+                <http://www.w3.org/ns/prov#endedAtTime> ?time ; <https://w3id.org/ilbirs/def/fromSource> ?source ;
+                <https://w3id.org/ilbirs/def/triplesAdded> ?added } }""",
+        bindings={"sys": SYSTEM_GRAPH, "c": record.iri},
+        union=False,
+    )
+    assert (str(logged["actor"]), str(logged["reason"]), logged["source"], int(str(logged["added"]))) == (
+        "aigerim", "new facts", source, 2,
+    )  # fmt: skip
+    apply_change(
+        store, QuadChange(removed=frozenset({quad(1)})), expected_version=1, actor="aigerim", reason="wrong"
+    )
+    assert (current_version(store), data_quads(store)) == (2, 1)
+
+
+def test_a_stale_writer_is_refused_and_writes_nothing(store: Store) -> None:
+    apply_change(store, QuadChange(added=frozenset({quad(1)})), expected_version=0, actor="a", reason="first")
+    with pytest.raises(ConflictError) as caught:
+        apply_change(
+            store, QuadChange(added=frozenset({quad(2)})), expected_version=0, actor="b", reason="stale"
+        )
+    assert (caught.value.expected, caught.value.current) == (0, 1)
+    assert (current_version(store), data_quads(store)) == (1, 1)
+
+
+def test_values_with_quotes_and_newlines_travel_as_terms(store: Store) -> None:
+    hostile = 'x" } } ; DROP ALL ; INSERT DATA { <a> <b> "c\n'
+    apply_change(
+        store,
+        QuadChange(added=frozenset({quad(1, hostile)})),
+        expected_version=None,
+        actor='o"neil',
+        reason="}",
+    )
+    [row] = store.select("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": G}, union=False)
+    assert str(row["o"]) == hostile
+
+
+def test_the_system_graph_and_blank_node_removals_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="system graph"):
+        apply_change(
+            store,
+            QuadChange(added=frozenset({(URIRef(EX + "a"), RDFS.label, Literal("x"), SYSTEM_GRAPH)})),
+            expected_version=None,
+            actor="a",
+            reason="r",
+        )
+    with pytest.raises(ValueError, match="blank node"):
+        apply_change(
+            store,
+            QuadChange(removed=frozenset({(BNode(), RDFS.label, Literal("x"), G)})),
+            expected_version=None,
+            actor="a",
+            reason="r",
+        )
+    assert current_version(store) == 0 and len(store) == 0
+
+
+# --- several processes writing to one server --------------------------------------------
+
+
+def _writer(query_url: str, update_url: str, lock: str, worker: int, count: int) -> int:
+    store = RemoteStore(query_url, update_url, lock_path=Path(lock))
+    conflicts = 0
+    for k in range(count):
+        while True:
+            version = current_version(store)
+            try:
+                apply_change(
+                    store,
+                    QuadChange(added=frozenset({quad(worker * 1000 + k)})),
+                    expected_version=version,
+                    actor=f"w{worker}",
+                    reason="race",
+                )
+                break
+            except ConflictError:
+                conflicts += 1
+    return conflicts
+
+
+def test_concurrent_writers_in_several_processes_lose_no_update(tmp_path: Path) -> None:
+    workers, each = 4, 15
+    with OxigraphServer(tmp_path / "db") as server, ProcessPoolExecutor(workers) as pool:
+        lock = str(tmp_path / "write.lock")
+        jobs = [(server.query_url, server.update_url, lock, w, each) for w in range(workers)]
+        conflicts = sum(pool.map(_writer, *zip(*jobs, strict=True)))
+        store = RemoteStore(server.query_url, server.update_url)
+        assert current_version(store) == workers * each
+        assert data_quads(store) == workers * each
+    assert conflicts > 0, "the writers never raced: the test proved nothing"
+
+
+# --- kill -9 in the middle of a write ------------------------------------------------------
+
+BIG = 60_000
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDFS
+    from ilbirs.graph.changes import QuadChange, apply_change
+    from ilbirs.graph.store import EmbeddedStore, RemoteStore
+    target, ready = sys.argv[1], Path(sys.argv[2])
+    store = RemoteStore(target + "/query", target + "/update") if target.startswith("http") else EmbeddedStore(Path(target))
+    g = URIRef("https://example.org/g")
+    quads = frozenset((URIRef(f"https://example.org/s{i}"), RDFS.label, Literal(f"label {i}"), g) for i in range(BIG))
+    ready.touch()
+    apply_change(store, QuadChange(added=quads), expected_version=None, actor="bulk", reason="kill me")
+    """
+).replace("BIG", str(BIG))
+
+
+def _all_or_nothing(store: Store) -> tuple[int, int]:
+    count, version = data_quads(store), current_version(store)
+    assert (count, version) in {(0, 0), (BIG, 1)}, (count, version)
+    return count, version
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.4, 1.2])
+def test_kill_9_of_the_writer_leaves_all_or_nothing_on_disk(tmp_path: Path, delay: float) -> None:
+    ready = tmp_path / "ready"
+    process = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "db"), str(ready)])
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(delay)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    _all_or_nothing(EmbeddedStore(tmp_path / "db"))
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.4, 1.2])
+def test_kill_9_of_the_server_mid_write_leaves_all_or_nothing(tmp_path: Path, delay: float) -> None:
+    ready = tmp_path / "ready"
+    server = OxigraphServer(tmp_path / "db").start()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, server.base_url, str(ready)], stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(delay)
+    server.stop(kill=True)
+    writer.wait(timeout=60)
+    with OxigraphServer(tmp_path / "db") as again:
+        _all_or_nothing(RemoteStore(again.query_url, again.update_url))
