@@ -17,9 +17,9 @@ from rdflib.term import Identifier
 from rich.console import Console
 from rich.table import Table
 
-from ilbirs.graph import IlbirsError, ParseError, describe, load_bundle, run_checks, synthetic
+from ilbirs.graph import IlbirsError, ParseError, describe, ensure_bundle, load_bundle, run_checks, synthetic
 from ilbirs.graph.namespace import shorten
-from ilbirs.graph.store import EmbeddedStore, Store
+from ilbirs.graph.store import EmbeddedStore, OxigraphServer, Store
 from ilbirs.graph.validation import (
     Engine,
     Severity,
@@ -264,6 +264,92 @@ def generate(
             out.write(line + "\n")
             count += 1
     Console(stderr=True).print(f"wrote {count} quads to {output}", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on [env ILBIRS_HOST, default 127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [env ILBIRS_PORT, default 8000].")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="API worker processes [env ILBIRS_WORKERS, default 1].")
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="A SPARQL 1.1 query endpoint to serve from, instead of the embedded store [env ILBIRS_STORE_URL].",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory of the embedded store [env ILBIRS_DATA_DIR].")
+    ] = None,
+) -> None:
+    """Serve the knowledge graph over HTTP (/health, /ready; SPARQL and the JSON API to come).
+
+    Without --store, starts and supervises an Oxigraph server on the data directory; on first
+    start with an empty store, loads the shipped ontology, shapes and dataset. Ctrl-C stops
+    everything it started.
+    """
+    import os
+
+    import uvicorn
+
+    from .app import build_store  # FastAPI loads only for serve: the other commands start fast
+    from .settings import Settings
+
+    overrides = {
+        k: v
+        for k, v in {
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "store_url": store,
+            "data_dir": data_dir,
+        }.items()
+        if v is not None
+    }
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    console = Console(stderr=True, soft_wrap=True)
+    server = None
+    try:
+        if not settings.store_url:
+            server = OxigraphServer(settings.store_dir, timeout_s=settings.query_timeout_s).start()
+            settings = settings.model_copy(
+                update={"store_url": server.query_url, "store_update_url": server.update_url}
+            )
+            console.print(
+                f"embedded store: Oxigraph server on {settings.store_dir} ({server.base_url})",
+                highlight=False,
+            )
+        loaded = ensure_bundle(build_store(settings))
+        if loaded:
+            console.print(
+                f"loaded the shipped bundle: {sum(f.quads for f in loaded)} quads in {len(loaded)} files",
+                highlight=False,
+            )
+        for key, value in settings.model_dump(exclude_none=True).items():
+            os.environ[f"ILBIRS_{key.upper()}"] = str(value)
+        console.print(
+            f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s); Ctrl-C stops",
+            highlight=False,
+        )
+        uvicorn.run(
+            "ilbirs.api.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+        )
+    except IlbirsError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def main() -> None:

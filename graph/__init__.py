@@ -7,7 +7,7 @@ Store access (``ilbirs.graph.store``), the shipped files (``resources``), loadin
 
 from __future__ import annotations
 
-from .bundle import LoadedFile, load_bundle
+from .bundle import LoadedFile, bundle_loaded, ensure_bundle, load_bundle
 from .checks import CheckResult, run_checks
 from .errors import IlbirsError, ParseError, QueryError, StoreError
 from .info import GraphCount, Info, describe
@@ -21,7 +21,9 @@ __all__ = [
     "ParseError",
     "QueryError",
     "StoreError",
+    "bundle_loaded",
     "describe",
+    "ensure_bundle",
     "load_bundle",
     "run_checks",
 ]

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from rdflib import URIRef
 
 from .resources import BundleFile, bundle_files
+from .sparql import load_query
 from .store import Store
 
-__all__ = ["LoadedFile", "load_bundle"]
+__all__ = ["LoadedFile", "bundle_loaded", "ensure_bundle", "load_bundle"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,19 @@ def load_bundle(store: Store, *, kinds: frozenset[str] | None = None) -> list[Lo
         quads = store.load_file(bundle_file.path, graph=bundle_file.graph)
         loaded.append(LoadedFile(bundle_file, quads))
     return loaded
+
+
+def bundle_loaded(store: Store) -> bool:
+    """Whether ``store`` holds the shipped bundle (its umbrella ontology header).
+
+    :raises StoreError: the store cannot be reached.
+    """
+    return store.ask(load_query("ask_bundle_loaded"))
+
+
+def ensure_bundle(store: Store) -> list[LoadedFile]:
+    """Load the shipped bundle into ``store`` unless it is there already; return what loaded."""
+    return [] if bundle_loaded(store) else load_bundle(store)
 
 
 def ontology_graphs() -> list[URIRef]:

@@ -13,6 +13,9 @@ from ilbirs.graph.store import EmbeddedStore
 def test_query_opens_with_a_comment_and_runs(name: str, bundle_store: EmbeddedStore) -> None:
     text = load_query(name)
     assert text.startswith("# ")
+    if name.startswith("ask_"):
+        assert bundle_store.ask(text), f"{name} is false on the shipped bundle"
+        return
     rows = bundle_store.select(text, union=not name.startswith("count_quads"))
     assert rows, f"{name} returned nothing on the shipped bundle"
 

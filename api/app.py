@@ -1,0 +1,86 @@
+"""The HTTP app. ``create_app(settings)`` builds it; the store opens in the lifespan, lives on
+``app.state`` and reaches routes through the ``StoreDep`` dependency. Routes are thin and
+synchronous (FastAPI runs them in its thread pool, off the event loop).
+
+Today: ``/health`` (the process is alive) and ``/ready`` (the store answers and holds the
+Ilbirs data). The SPARQL service and the JSON API come next (see the issues).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ilbirs.graph import IlbirsError, bundle_loaded
+from ilbirs.graph.store import Auth, RemoteStore, Store
+
+from .errors import problem
+from .settings import Settings
+
+__all__ = ["app_from_env", "create_app"]
+
+
+def build_store(settings: Settings) -> Store:
+    """The store the API processes use: always a SPARQL 1.1 engine over HTTP (``ilbirs serve``
+    points ``ILBIRS_STORE_URL`` at the Oxigraph server it supervises)."""
+    if not settings.store_url:
+        raise RuntimeError("ILBIRS_STORE_URL is not set: start the API with `ilbirs serve`")
+    auth = Auth(settings.store_auth, settings.store_user, settings.store_password, settings.store_token)
+    return RemoteStore(
+        settings.store_url,
+        settings.store_update_url,
+        auth=auth,
+        union_parameter=settings.store_union_parameter or None,
+        timeout=settings.query_timeout_s + 5,
+        lock_path=settings.lock_path,
+    )
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The Ilbirs HTTP app for ``settings``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.store = build_store(settings)
+        yield
+
+    app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)
+
+    @app.get("/health", summary="The process is alive")
+    def health() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get(
+        "/ready",
+        summary="The store answers and holds the Ilbirs data",
+        responses={503: {"description": "Not ready"}},
+    )
+    def ready(store: StoreDep) -> JSONResponse:
+        try:
+            loaded = bundle_loaded(store)
+        except IlbirsError as exc:
+            return problem(503, "Store unreachable", str(exc), retry_after=5)
+        if not loaded:
+            detail = "the store answers but does not hold the Ilbirs ontology and data yet"
+            return problem(503, "Data not loaded", detail, retry_after=5)
+        return JSONResponse({"status": "ready", "store": store.kind})
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app factory uvicorn's workers call (``ilbirs.api.app:app_from_env``)."""
+    return create_app(Settings())

@@ -1,0 +1,130 @@
+"""``ilbirs serve`` as a user runs it: it starts and supervises an Oxigraph server on the data
+directory, loads the shipped bundle on first start, answers /health and /ready, and Ctrl-C
+stops everything it started."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ilbirs.graph.store.server import free_port
+
+from .test_cli import ILBIRS
+
+
+def get(url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def start(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
+    assert ILBIRS
+    port = free_port()
+    process = subprocess.Popen(
+        [ILBIRS, "serve", "--port", str(port), "--data-dir", str(data_dir), *args],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if get(f"http://127.0.0.1:{port}/ready")[0] == 200:
+                return process, port
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise AssertionError(process.communicate()[1])
+        time.sleep(0.2)
+    process.kill()
+    process.communicate()
+    raise AssertionError("ilbirs serve was not ready within 60 s")
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    _, err = process.communicate(timeout=30)
+    return err
+
+
+def oxigraph_processes(data_dir: Path) -> list[str]:
+    out = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "oxigraph" in line and str(data_dir) in line]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_starts_loads_answers_and_stops_cleanly(tmp_path: Path, workers: int) -> None:
+    data_dir = tmp_path / "data"
+    process, port = start(data_dir, "--workers", str(workers))
+    try:
+        assert get(f"http://127.0.0.1:{port}/health") == (200, {"status": "alive"})
+        status, body = get(f"http://127.0.0.1:{port}/ready")
+        assert status == 200 and body["status"] == "ready"
+        assert oxigraph_processes(data_dir), "serve should supervise an Oxigraph server on the data directory"
+    finally:
+        log = stop(process)
+    assert "loaded the shipped bundle" in log
+    assert oxigraph_processes(data_dir) == [], "Ctrl-C must leave no process behind"
+    # A second start finds the data and does not load it again.
+    process, port = start(data_dir)
+    try:
+        assert get(f"http://127.0.0.1:{port}/ready")[0] == 200
+    finally:
+        log = stop(process)
+    assert "loaded the shipped bundle" not in log
+    assert oxigraph_processes(data_dir) == []
+
+
+def test_ready_is_503_with_a_problem_when_the_store_is_down(tmp_path: Path) -> None:
+    """The API process itself, over HTTP, pointed at an engine that does not answer."""
+    import os
+    import sys
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "ILBIRS_STORE_URL": f"http://127.0.0.1:{free_port()}/query",
+        "ILBIRS_DATA_DIR": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ilbirs.api.app:app_from_env",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _ = get(f"http://127.0.0.1:{port}/health")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the API did not start"
+                time.sleep(0.2)
+        assert status == 200
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/ready")
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=30)
+        assert caught.value.code == 503
+        assert caught.value.headers["Content-Type"].startswith("application/problem+json")
+        assert caught.value.headers["Retry-After"] == "5"
+        assert json.loads(caught.value.read())["title"] == "Store unreachable"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
