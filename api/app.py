@@ -16,10 +16,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ilbirs.graph import IlbirsError, bundle_loaded
-from ilbirs.graph.store import Auth, RemoteStore, Store
+from ilbirs.graph.store import Store
 
 from .errors import problem
 from .settings import Settings
+from .stores import build_remote_store
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -27,17 +28,7 @@ __all__ = ["app_from_env", "create_app"]
 def build_store(settings: Settings) -> Store:
     """The store the API processes use: always a SPARQL 1.1 engine over HTTP (``ilbirs serve``
     points ``ILBIRS_STORE_URL`` at the Oxigraph server it supervises)."""
-    if not settings.store_url:
-        raise RuntimeError("ILBIRS_STORE_URL is not set: start the API with `ilbirs serve`")
-    auth = Auth(settings.store_auth, settings.store_user, settings.store_password, settings.store_token)
-    return RemoteStore(
-        settings.store_url,
-        settings.store_update_url,
-        auth=auth,
-        union_parameter=settings.store_union_parameter or None,
-        timeout=settings.query_timeout_s + 5,
-        lock_path=settings.lock_path,
-    )
+    return build_remote_store(settings)
 
 
 def get_store(request: Request) -> Store:

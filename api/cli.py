@@ -7,6 +7,8 @@ check failed); 2 bad input or usage (an unreadable or unparsable file, an unknow
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -298,8 +300,8 @@ def serve(
 
     import uvicorn
 
-    from .app import build_store  # FastAPI loads only for serve: the other commands start fast
     from .settings import Settings
+    from .stores import build_remote_store
 
     overrides = {
         k: v
@@ -325,7 +327,7 @@ def serve(
                 f"embedded store: Oxigraph server on {settings.store_dir} ({server.base_url})",
                 highlight=False,
             )
-        loaded = ensure_bundle(build_store(settings))
+        loaded = ensure_bundle(build_remote_store(settings))
         if loaded:
             console.print(
                 f"loaded the shipped bundle: {sum(f.quads for f in loaded)} quads in {len(loaded)} files",
@@ -350,6 +352,179 @@ def serve(
     finally:
         if server is not None:
             server.stop()
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="A SPARQL 1.1 query endpoint [env ILBIRS_STORE_URL]; default: the embedded store."
+    ),
+]
+StoreUpdateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store-update",
+        help="Its SPARQL 1.1 update endpoint [env ILBIRS_STORE_UPDATE_URL]; default: the query endpoint.",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory of the embedded store [env ILBIRS_DATA_DIR]."),
+]
+
+
+def _store(store: str | None, data_dir: Path | None, update: str | None = None) -> Store:
+    from .settings import Settings
+    from .stores import open_store
+
+    options = {"store_url": store, "store_update_url": update, "data_dir": data_dir}
+    overrides = {k: v for k, v in options.items() if v is not None}
+    try:
+        return open_store(Settings(**overrides))  # type: ignore[arg-type]
+    except IlbirsError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def load(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="RDF files: .ttl .nt .jsonld .rdf (need --graph), .trig .nq (name their graphs)."
+        ),
+    ],
+    graph: Annotated[
+        str | None,
+        typer.Option("--graph", help="The graph IRI for Turtle, N-Triples, JSON-LD and RDF/XML files."),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Empty the graphs a file writes before loading it.")
+    ] = False,
+    store: StoreOption = None,
+    store_update: StoreUpdateOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Bulk-load RDF files, with progress and the load rate at the end.
+
+    A file that does not parse loads nothing, and the message names the file and the line.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    target = _store(store, data_dir, store_update)
+    name = URIRef(graph) if graph else None
+    total, start = 0, time.perf_counter()
+    console = Console(stderr=True, soft_wrap=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        for path in files:
+            task = progress.add_task(f"loading {path.name}", total=None)
+            if not path.is_file():
+                raise _fail(f"{path}: no such file")
+            try:
+                quads = target.load_file(path, graph=name, replace=replace)
+            except (ParseError, ValueError, IlbirsError) as exc:
+                raise _fail(str(exc)) from exc
+            total += quads
+            progress.remove_task(task)
+            console.print(f"{path}: {quads} quads", highlight=False)
+    elapsed = time.perf_counter() - start
+    rate = total / elapsed if elapsed > 0 else float("inf")
+    console.print(
+        f"loaded {total} quads from {len(files)} file(s) in {elapsed:.2f} s ({rate:,.0f} quads/s)",
+        highlight=False,
+    )
+
+
+class ExportFormat(StrEnum):
+    trig = "trig"
+    nquads = "nquads"
+    turtle = "turtle"
+    ntriples = "ntriples"
+
+
+@app.command()
+def export(
+    output_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", "-f", help="trig and nquads hold every graph; turtle and ntriples one (--graph)."
+        ),
+    ] = ExportFormat.trig,
+    graph: Annotated[str | None, typer.Option("--graph", help="Export only this graph.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; standard output if absent.")
+    ] = None,
+    store: StoreOption = None,
+    store_update: StoreUpdateOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export the store, or one graph of it."""
+    import sys
+
+    source = _store(store, data_dir, store_update)
+    try:
+        if output is None:
+            source.dump(sys.stdout.buffer, fmt=output_format.value, graph=URIRef(graph) if graph else None)
+        else:
+            with output.open("wb") as handle:
+                source.dump(handle, fmt=output_format.value, graph=URIRef(graph) if graph else None)
+    except (ValueError, IlbirsError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def backup(
+    directory: Annotated[
+        Path, typer.Argument(help="Directory to write the backup into (created if missing).")
+    ],
+    store: StoreOption = None,
+    store_update: StoreUpdateOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Back the whole store up: every named graph as N-Quads, with a manifest (quads, time)."""
+    source = _store(store, data_dir, store_update)
+    directory.mkdir(parents=True, exist_ok=True)
+    dump = directory / "ilbirs.nq"
+    with dump.open("wb") as handle:
+        source.dump(handle, fmt="nquads")
+    quads = sum(1 for line in dump.read_text(encoding="utf-8").splitlines() if line.strip())
+    manifest = {
+        "format": "application/n-quads",
+        "file": dump.name,
+        "quads": quads,
+        "written": datetime.now(UTC).isoformat(),
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    Console(stderr=True).print(f"backed up {quads} quads to {dump}", highlight=False)
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `ilbirs backup`.")],
+    store: StoreOption = None,
+    store_update: StoreUpdateOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Restore a backup into an empty store; the store then holds the same quads."""
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise _fail(f"{directory}: no manifest.json, not a backup written by `ilbirs backup`")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    target = _store(store, data_dir, store_update)
+    if len(target):
+        raise _fail(f"the store is not empty ({len(target)} quads): restore goes into an empty store")
+    try:
+        quads = target.load_file(directory / manifest["file"])
+    except IlbirsError as exc:
+        raise _fail(str(exc)) from exc
+    if quads != manifest["quads"]:
+        raise _fail(f"restored {quads} quads, the backup holds {manifest['quads']}", code=1)
+    Console(stderr=True).print(f"restored {quads} quads", highlight=False)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from rdflib.term import Identifier, Literal, URIRef
 
@@ -40,11 +40,12 @@ class Store(Protocol):
     #: Serialises the writes of Ilbirs to this store (see ``graph/store/lock.py``).
     write_lock: WriteLock
 
-    def load_file(self, path: Path, *, graph: URIRef | None = None) -> int:
-        """Load an RDF file atomically and return the number of quads it added.
+    def load_file(self, path: Path, *, graph: URIRef | None = None, replace: bool = False) -> int:
+        """Load an RDF file and return the number of quads it added.
 
-        Turtle and N-Triples go into ``graph`` (required for them); TriG and N-Quads name
-        their own graphs, and ``graph`` must be ``None``.
+        Turtle, N-Triples, JSON-LD and RDF/XML go into ``graph`` (required for them); TriG and
+        N-Quads name their own graphs, and ``graph`` must be ``None``. With ``replace``, the
+        graphs the file writes are emptied first. A file that does not parse loads nothing.
 
         :raises ParseError: the file is not valid RDF; the error names the file and line.
         :raises StoreError: the store failed.
@@ -78,6 +79,14 @@ class Store(Protocol):
 
     def triples(self) -> Iterator[Triple]:
         """Every distinct triple of the store, all graphs together (the union graph)."""
+        ...
+
+    def dump(self, output: BinaryIO, *, fmt: str = "nquads", graph: URIRef | None = None) -> None:
+        """Write the store to ``output`` in ``fmt`` (``trig``, ``nquads``, ``turtle``,
+        ``ntriples``): every named graph, or only ``graph`` (required by the triple formats).
+
+        :raises ValueError: a triple format without a graph.
+        """
         ...
 
     def __len__(self) -> int:

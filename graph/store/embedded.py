@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -17,18 +17,11 @@ from rdflib.term import Identifier
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
 from .base import Bindings, Row, Triple, bind_update, bind_values
+from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of, graphs_in
 from .lock import WriteLock
 from .terms import from_oxigraph
 
 __all__ = ["EmbeddedStore"]
-
-_FORMATS = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nq": ox.RdfFormat.N_QUADS,
-}
-_QUAD_FORMATS = {ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS}
 
 
 class EmbeddedStore:
@@ -49,19 +42,20 @@ class EmbeddedStore:
         self.persistent = path is not None
         self.write_lock = WriteLock()  # one process owns an embedded store
 
-    def load_file(self, path: Path, *, graph: URIRef | None = None) -> int:
+    def load_file(self, path: Path, *, graph: URIRef | None = None, replace: bool = False) -> int:
         """Load an RDF file atomically; see :meth:`Store.load_file`.
 
         :raises ParseError: the file is not valid RDF (the message names file and line).
         :raises ValueError: the file type is unknown, or ``graph`` does not fit the format.
         """
-        fmt = _FORMATS.get(path.suffix.lower())
-        if fmt is None:
-            raise ValueError(f"{path}: unknown RDF file type {path.suffix!r}")
-        if (fmt in _QUAD_FORMATS) != (graph is None):
+        fmt = format_of(path)
+        if (fmt in QUAD_FORMATS) != (graph is None):
             raise ValueError(
-                f"{path}: {'TriG/N-Quads name their own graphs' if graph else 'a graph is required'}"
+                f"{path}: {'TriG/N-Quads name their own graphs' if graph else 'a graph is required (--graph IRI)'}"
             )
+        if replace:
+            for name in graphs_in(path, fmt, graph):
+                self._store.update(f"DROP SILENT GRAPH {URIRef(name).n3()}")  # n3(): a checked IRI
         before = len(self._store)
         try:
             if graph is None:
@@ -125,6 +119,20 @@ class EmbeddedStore:
                 continue
             seen.add(key)
             yield term(quad.subject), term(quad.predicate), term(quad.object)  # type: ignore[misc]
+
+    def dump(self, output: BinaryIO, *, fmt: str = "nquads", graph: URIRef | None = None) -> None:
+        """Write every quad (or the triples of ``graph``) to ``output``; see :meth:`Store.dump`."""
+        rdf_format = EXPORT_FORMATS[fmt]
+        if rdf_format in QUAD_FORMATS and graph is None:
+            self._store.dump(output, format=rdf_format)
+        elif graph is not None:
+            if rdf_format in QUAD_FORMATS:
+                quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
+                ox.serialize(quads, output, format=rdf_format)
+            else:
+                self._store.dump(output, format=rdf_format, from_graph=ox.NamedNode(str(graph)))
+        else:
+            raise ValueError(f"{fmt} holds one graph: give the graph to export")
 
     def __len__(self) -> int:
         return len(self._store)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from typing import Literal as TypingLiteral
 from urllib.error import HTTPError, URLError
 
@@ -26,17 +26,12 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
 from .base import Bindings, Row, Triple, bind_update, bind_values
+from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of
 from .lock import WriteLock
-from .terms import from_oxigraph
+from .terms import from_oxigraph, to_oxigraph
 
 __all__ = ["Auth", "RemoteStore"]
 
-_FORMATS = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nq": ox.RdfFormat.N_QUADS,
-}
 _BATCH = 5_000  # quads per INSERT DATA request
 
 
@@ -75,7 +70,7 @@ def _term(binding: dict[str, str]) -> Identifier:
         return Literal(value, lang=binding["xml:lang"])
     datatype = binding.get("datatype")
     if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
-        return Literal(value, datatype=URIRef(datatype))
+        return Literal(value, datatype=URIRef(datatype), normalize=False)  # keep the lexical form
     return Literal(value)
 
 
@@ -185,24 +180,29 @@ class RemoteStore:
             raise QueryError("not an ASK query")
         return bool(doc["boolean"])
 
-    def load_file(self, path: Path, *, graph: URIRef | None = None) -> int:
+    def load_file(self, path: Path, *, graph: URIRef | None = None, replace: bool = False) -> int:
         """Parse ``path`` locally, then send it in ``INSERT DATA`` batches; see :meth:`Store.load_file`.
 
         A file that does not parse sends nothing. Batches are not one transaction: a failure
         part-way leaves the batches already sent.
         """
-        fmt = _FORMATS.get(path.suffix.lower())
-        if fmt is None:
-            raise ValueError(f"{path}: unknown RDF file type {path.suffix!r}")
-        quad_format = fmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS)
+        fmt = format_of(path)
+        quad_format = fmt in QUAD_FORMATS
         if quad_format != (graph is None):
             raise ValueError(
-                f"{path}: {'TriG/N-Quads name their own graphs' if graph else 'a graph is required'}"
+                f"{path}: {'TriG/N-Quads name their own graphs' if graph else 'a graph is required (--graph IRI)'}"
             )
         try:
             quads = list(ox.parse(path=str(path), format=fmt))
         except SyntaxError as exc:
             raise ParseError(path, str(exc.msg), line=exc.lineno) from exc
+        if replace:
+            for name in (
+                {graph}
+                if graph is not None
+                else {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+            ):
+                self.update(f"DROP SILENT GRAPH {URIRef(name).n3()}")  # n3(): a checked IRI
         before = len(self)
         for start in range(0, len(quads), _BATCH):
             self.update("INSERT DATA {\n" + _quad_block(quads[start : start + _BATCH], graph) + "\n}")
@@ -215,6 +215,22 @@ class RemoteStore:
         )
         for row in rows:
             yield row["s"], row["p"], row["o"]  # type: ignore[misc]
+
+    def dump(self, output: BinaryIO, *, fmt: str = "nquads", graph: URIRef | None = None) -> None:
+        """Write every quad of the named graphs (or the triples of ``graph``); see :meth:`Store.dump`."""
+        rdf_format = EXPORT_FORMATS[fmt]
+        if graph is None and rdf_format not in QUAD_FORMATS:
+            raise ValueError(f"{fmt} holds one graph: give the graph to export")
+        query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        rows = self.select(query, bindings={"g": graph} if graph is not None else None, union=False)
+        quads = [
+            ox.Quad(to_oxigraph(r["s"]), to_oxigraph(r["p"]), to_oxigraph(r["o"]), to_oxigraph(r["g"]))  # type: ignore[arg-type]
+            for r in rows
+        ]
+        if rdf_format in QUAD_FORMATS:
+            ox.serialize(quads, output, format=rdf_format)
+        else:
+            ox.serialize([q.triple for q in quads], output, format=rdf_format)
 
     def __len__(self) -> int:
         rows = self.select(

@@ -141,3 +141,17 @@ def test_bindings_apply_before_aggregation(store: Store, tmp_path: Path) -> None
     assert bind_values("# WHERE { in a comment\nASK { ?s ?p ?o }", {"o": Literal("x")}).endswith(
         'ASK { VALUES (?o) { ("x") } ?s ?p ?o }'
     )
+
+
+def test_lexical_forms_survive_a_round_trip(store: Store, tmp_path: Path) -> None:
+    """Regression: rdflib normalised "…Z" to "…+00:00" when terms crossed into a remote engine,
+    so a load through SPARQL stored a different literal than the file held."""
+    path = write(
+        tmp_path,
+        "a.ttl",
+        f'<{EX}a> <{EX}t> "2026-11-24T00:00:00Z"^^<{XSD}dateTime> , "1.50"^^<{XSD}decimal> .\n',
+    )
+    store.load_file(path, graph=URIRef(EX + "g"))
+    values = sorted(str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }"))
+    # Oxigraph keeps decimals in canonical form (1.5) on every engine; dateTimes keep their Z.
+    assert values == ["1.5", "2026-11-24T00:00:00Z"]
