@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rdflib import URIRef
@@ -33,6 +34,9 @@ from ilbirs.graph.validation import (
     validation_graph,
 )
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -53,6 +57,13 @@ class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     turtle = "turtle"
+
+
+def _settings(overrides: Mapping[str, object]) -> Settings:
+    """Settings from the environment, with the command-line options that were given on top."""
+    from .settings import Settings
+
+    return Settings(**cast(dict[str, Any], overrides))
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -85,14 +96,53 @@ def _file_graph(path: Path) -> URIRef:
     return URIRef(path.resolve().as_uri())
 
 
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="A SPARQL 1.1 query endpoint [env ILBIRS_STORE_URL]; default: the embedded store."
+    ),
+]
+StoreUpdateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store-update",
+        help="Its SPARQL 1.1 update endpoint [env ILBIRS_STORE_UPDATE_URL]; default: the query endpoint.",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory of the embedded store [env ILBIRS_DATA_DIR]."),
+]
+
+
 @app.command()
 def info(
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text for people, json for programs.")
     ] = OutputFormat.text,
+    store: StoreOption = None,
+    store_update: StoreUpdateOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Show the package and ontology versions, where the shipped files are, and the quads in each graph."""
-    summary = describe(_bundle_store([]))
+    """Show the package and ontology versions, where the files are, and the quads in each graph.
+
+    Reads the configured store: --store (or ILBIRS_STORE_URL), else the embedded store of the
+    data directory if it exists, else the shipped files loaded in memory.
+    """
+
+    settings = _settings(
+        {k: v for k, v in {"store_url": store, "data_dir": data_dir}.items() if v is not None}
+    )
+    if settings.store_url or settings.store_dir.exists():
+        source = _store(store, data_dir, store_update)
+        where = f"{source.kind}, {settings.store_url or settings.store_dir}"
+    else:
+        source = _bundle_store([])
+        where = f"{source.kind}, loaded from the shipped files (no store in {settings.data_dir} yet)"
+    try:
+        summary = describe(source)
+    except IlbirsError as exc:
+        raise _fail(str(exc)) from exc
     if output is OutputFormat.json:
         doc = {
             "package_version": summary.package_version,
@@ -101,6 +151,7 @@ def info(
             "shapes_dir": str(summary.shapes_dir),
             "data_dir": str(summary.data_dir),
             "store": summary.store_kind,
+            "store_location": where,
             "total_quads": summary.total_quads,
             "graphs": [
                 {"graph": str(g.graph) if g.graph else None, "quads": g.quads, "source": g.source_label}
@@ -114,7 +165,7 @@ def info(
     console.print(f"ontology  {summary.ontology_dir}", highlight=False)
     console.print(f"shapes    {summary.shapes_dir}", highlight=False)
     console.print(f"data      {summary.data_dir}", highlight=False)
-    console.print(f"store     {summary.store_kind}, loaded from the shipped files", highlight=False)
+    console.print(f"store     {where}", highlight=False)
     table = Table(title=f"{len(summary.graphs)} graphs, {summary.total_quads} quads", title_justify="left")
     table.add_column("graph", no_wrap=True)
     table.add_column("quads", justify="right", no_wrap=True)
@@ -300,7 +351,6 @@ def serve(
 
     import uvicorn
 
-    from .settings import Settings
     from .stores import build_remote_store
 
     overrides = {
@@ -314,7 +364,7 @@ def serve(
         }.items()
         if v is not None
     }
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = _settings(overrides)
     console = Console(stderr=True, soft_wrap=True)
     server = None
     try:
@@ -354,33 +404,13 @@ def serve(
             server.stop()
 
 
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="A SPARQL 1.1 query endpoint [env ILBIRS_STORE_URL]; default: the embedded store."
-    ),
-]
-StoreUpdateOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store-update",
-        help="Its SPARQL 1.1 update endpoint [env ILBIRS_STORE_UPDATE_URL]; default: the query endpoint.",
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory of the embedded store [env ILBIRS_DATA_DIR]."),
-]
-
-
 def _store(store: str | None, data_dir: Path | None, update: str | None = None) -> Store:
-    from .settings import Settings
     from .stores import open_store
 
     options = {"store_url": store, "store_update_url": update, "data_dir": data_dir}
     overrides = {k: v for k, v in options.items() if v is not None}
     try:
-        return open_store(Settings(**overrides))  # type: ignore[arg-type]
+        return open_store(_settings(overrides))
     except IlbirsError as exc:
         raise _fail(str(exc)) from exc
 

@@ -3,6 +3,7 @@ store and on an Oxigraph server process (``--store``)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,3 +77,12 @@ def test_backup_and_restore_give_back_the_same_quads(where: list[str], tmp_path:
     assert before == after and len(before) == 893
     refused = run("restore", str(tmp_path / "backup"), *fresh)
     assert refused.returncode == 2 and "not empty" in refused.stderr
+
+
+def test_info_reports_the_configured_store(where: list[str]) -> None:
+    assert run("load", str(SOURCES[0]), *where).returncode == 0
+    result = run("info", "--format", "json", *where)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [g["graph"] for g in doc["graphs"]] == ["https://w3id.org/ilbirs/graph/" + SOURCES[0].stem]
+    assert doc["store"] in {"embedded-disk", "sparql-http"}
