@@ -437,6 +437,8 @@ def load(
     """Bulk-load RDF files, with progress and the load rate at the end.
 
     A file that does not parse loads nothing, and the message names the file and the line.
+    Bulk loading is not one transaction: if the process dies part-way, load the file again
+    with --replace. (Writes through the API are atomic; see the README.)
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -456,7 +458,7 @@ def load(
             if not path.is_file():
                 raise _fail(f"{path}: no such file")
             try:
-                quads = target.load_file(path, graph=name, replace=replace)
+                quads = target.load_file(path, graph=name, replace=replace, bulk=True)
             except (ParseError, ValueError, IlbirsError) as exc:
                 raise _fail(str(exc)) from exc
             total += quads

@@ -40,12 +40,15 @@ class Store(Protocol):
     #: Serialises the writes of Ilbirs to this store (see ``graph/store/lock.py``).
     write_lock: WriteLock
 
-    def load_file(self, path: Path, *, graph: URIRef | None = None, replace: bool = False) -> int:
+    def load_file(
+        self, path: Path, *, graph: URIRef | None = None, replace: bool = False, bulk: bool = False
+    ) -> int:
         """Load an RDF file and return the number of quads it added.
 
         Turtle, N-Triples, JSON-LD and RDF/XML go into ``graph`` (required for them); TriG and
         N-Quads name their own graphs, and ``graph`` must be ``None``. With ``replace``, the
         graphs the file writes are emptied first. A file that does not parse loads nothing.
+        ``bulk`` trades the single transaction for speed where the store can (see each store).
 
         :raises ParseError: the file is not valid RDF; the error names the file and line.
         :raises StoreError: the store failed.

@@ -180,7 +180,9 @@ class RemoteStore:
             raise QueryError("not an ASK query")
         return bool(doc["boolean"])
 
-    def load_file(self, path: Path, *, graph: URIRef | None = None, replace: bool = False) -> int:
+    def load_file(
+        self, path: Path, *, graph: URIRef | None = None, replace: bool = False, bulk: bool = False
+    ) -> int:
         """Parse ``path`` locally, then send it in ``INSERT DATA`` batches; see :meth:`Store.load_file`.
 
         A file that does not parse sends nothing. Batches are not one transaction: a failure
