@@ -12,5 +12,16 @@ from .base import Bindings, Row, Store, Triple
 from .embedded import EmbeddedStore
 from .remote import Auth, RemoteStore
 from .server import OxigraphServer
+from .virtuoso import VirtuosoServer
 
-__all__ = ["Auth", "Bindings", "EmbeddedStore", "OxigraphServer", "RemoteStore", "Row", "Store", "Triple"]
+__all__ = [
+    "Auth",
+    "Bindings",
+    "EmbeddedStore",
+    "OxigraphServer",
+    "RemoteStore",
+    "Row",
+    "Store",
+    "Triple",
+    "VirtuosoServer",
+]

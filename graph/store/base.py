@@ -139,6 +139,32 @@ def bind_values(query: str, bindings: Bindings | None) -> str:
     return f"{query[: match.end()]} VALUES ({variables}) {{ ({row}) }}{query[match.end() :]}"
 
 
+def with_dataset(query: str, default: list[str], named: list[str]) -> str:
+    """``query`` with ``FROM`` / ``FROM NAMED`` clauses (IRIs checked by rdflib's ``n3()``) put
+    before its first ``WHERE {`` (or after its ``ASK``).
+
+    >>> with_dataset("ASK { ?s ?p ?o }", ["https://example.org/g"], [])
+    'ASK FROM <https://example.org/g> { ?s ?p ?o }'
+    """
+    match = next(
+        (
+            m
+            for m in _WHERE.finditer(query)
+            if "#" not in query[query.rfind("\n", 0, m.start()) + 1 : m.start()]
+        ),
+        None,
+    )
+    if match is None:
+        raise ValueError("a dataset needs a query with a WHERE clause")
+    clauses = " ".join(
+        [*(f"FROM {URIRef(g).n3()}" for g in default), *(f"FROM NAMED {URIRef(g).n3()}" for g in named)]
+    )
+    head = query[: match.start()]
+    if match.group(0).upper().startswith("ASK"):
+        return f"{head}ASK {clauses} {query[match.start() + 3 :].lstrip()}"
+    return f"{head}{clauses} {query[match.start() :]}"
+
+
 def bind_update(update: str, bindings: Bindings | None) -> str:
     """``update`` with ``bindings`` as a ``VALUES`` block opening its first ``WHERE`` group
     (SPARQL Update has no trailing ``VALUES`` clause; see :func:`bind_values`).

@@ -10,6 +10,7 @@ the engine does so by itself, as Virtuoso does).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 
 from ilbirs.graph.errors import ParseError, QueryError, StoreError
 
-from .base import Bindings, Row, Triple, bind_update, bind_values
+from .base import Bindings, Row, Triple, bind_update, bind_values, with_dataset
 from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of
 from .lock import WriteLock
 from .terms import from_oxigraph, to_oxigraph
@@ -33,6 +34,7 @@ from .terms import from_oxigraph, to_oxigraph
 __all__ = ["Auth", "RemoteStore"]
 
 _BATCH = 5_000  # quads per INSERT DATA request
+_NO_GRAPH = "urn:ilbirs:no-graph"  # names an empty graph, for an empty default graph or dataset
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ def _term(binding: dict[str, str]) -> Identifier:
     kind, value = binding["type"], binding["value"]
     if kind == "uri":
         return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
+    if kind == "bnode":  # Virtuoso names them nodeID://b123, not a valid blank node label
+        return BNode(re.sub(r"[^A-Za-z0-9]", "_", value))
     if "xml:lang" in binding:
         return Literal(value, lang=binding["xml:lang"])
     datatype = binding.get("datatype")
@@ -93,6 +95,8 @@ class RemoteStore:
         union_parameter: str | None = "union-default-graph",
         timeout: float = 60.0,
         lock_path: Path | None = None,
+        dataset_by_protocol: bool = False,
+        hidden_graphs: frozenset[str] = frozenset(),
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
@@ -101,6 +105,13 @@ class RemoteStore:
         self.timeout = timeout
         # Several processes writing to one engine must share lock_path (same host).
         self.write_lock = WriteLock(lock_path)
+        # Engines whose default graph is the union of every graph, system graphs included
+        # (Virtuoso), get the dataset of each query spelled out as FROM / FROM NAMED clauses,
+        # from the graphs that are not hidden. (As protocol parameters, Virtuoso answers with
+        # a header per graph, past what Python's HTTP client accepts.)
+        self.dataset_by_protocol = dataset_by_protocol
+        self.hidden_graphs = hidden_graphs
+        self._graphs: list[str] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -120,12 +131,17 @@ class RemoteStore:
         # Set the text and the kind directly: SPARQLWrapper's setQuery guesses query or update
         # from keywords (a comment that says "add" reads as an ADD update) and fails on a query
         # it cannot classify, where the engine's own error message is what the user needs.
-        client.queryString = bind_values(query, bindings)
+        text = bind_values(query, bindings)
+        if self.dataset_by_protocol:
+            graphs = self._user_graphs() or [_NO_GRAPH]
+            text = with_dataset(text, graphs if union else [_NO_GRAPH], graphs)
+        client.queryString = text
         client.queryType = SELECT
         client.setMethod(POST)
         client.setReturnFormat(JSON)
         if union and self.union_parameter:
             client.addParameter(self.union_parameter, "true")
+
         try:
             response = client.query().response.read()
         except HTTPError as exc:
@@ -142,12 +158,29 @@ class RemoteStore:
         except ValueError as exc:  # e.g. a result cut off by a server-side timeout
             raise StoreError(f"{self.query_url} sent an unreadable result: {exc}") from exc
 
+    def _user_graphs(self) -> list[str]:
+        """The named graphs that are not hidden (cached until the next update)."""
+        if self._graphs is None:
+            client = self._client(self.query_url)
+            client.queryString = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+            client.queryType = SELECT
+            client.setMethod(POST)
+            client.setReturnFormat(JSON)
+            try:
+                doc = json.loads(client.query().response.read())
+            except (HTTPError, URLError, OSError, SPARQLWrapperException, ValueError) as exc:
+                raise StoreError(f"cannot list the graphs of {self.query_url}: {_detail(exc)}") from exc
+            names = {b["g"]["value"] for b in doc["results"]["bindings"]}
+            self._graphs = sorted(names - self.hidden_graphs)
+        return self._graphs
+
     def update(self, update: str, *, bindings: Bindings | None = None) -> None:
         """Run a SPARQL 1.1 Update; the engine applies one request atomically.
 
         :raises QueryError: the engine refused the update.
         :raises StoreError: the engine cannot be reached or failed.
         """
+        self._graphs = None
         client = self._client(self.update_url)
         client.queryString = bind_update(update, bindings)
         client.queryType = INSERT  # an update, whatever its comments say
@@ -176,14 +209,18 @@ class RemoteStore:
     def ask(self, query: str, *, bindings: Bindings | None = None, union: bool = True) -> bool:
         """Run an ASK query; see :meth:`Store.ask`."""
         doc = self._query(query, bindings, union)
-        if "boolean" not in doc:
-            raise QueryError("not an ASK query")
-        return bool(doc["boolean"])
+        if "boolean" in doc:
+            return bool(doc["boolean"])
+        # Virtuoso answers ASK as a table: one row __ASK_RETVAL = 1 when true, no row when false.
+        if doc.get("head", {}).get("vars") == ["__ASK_RETVAL"]:
+            rows = doc.get("results", {}).get("bindings", [])
+            return bool(rows) and str(rows[0]["__ASK_RETVAL"]["value"]) not in ("0", "false")
+        raise QueryError("not an ASK query")
 
     def load_file(
         self, path: Path, *, graph: URIRef | None = None, replace: bool = False, bulk: bool = False
     ) -> int:
-        """Parse ``path`` locally, then send it in ``INSERT DATA`` batches; see :meth:`Store.load_file`.
+        """Parse ``path`` locally, then send it in ``INSERT`` batches; see :meth:`Store.load_file`.
 
         A file that does not parse sends nothing. Batches are not one transaction: a failure
         part-way leaves the batches already sent.
@@ -207,7 +244,8 @@ class RemoteStore:
                 self.update(f"DROP SILENT GRAPH {URIRef(name).n3()}")  # n3(): a checked IRI
         before = len(self)
         for start in range(0, len(quads), _BATCH):
-            self.update("INSERT DATA {\n" + _quad_block(quads[start : start + _BATCH], graph) + "\n}")
+            # INSERT ... WHERE {} rather than INSERT DATA: Virtuoso refuses blank nodes in DATA.
+            self.update("INSERT {\n" + _quad_block(quads[start : start + _BATCH], graph) + "\n} WHERE {}")
         return len(self) - before
 
     def triples(self) -> Iterator[Triple]:
