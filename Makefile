@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help run test venv install-dev lint typecheck pytest check namespace clean
+.PHONY: help run test venv install-dev engines lint typecheck pytest check namespace clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,7 +20,15 @@ run: $(BIN)/python ## Install Ilbirs (non-editable) and run the main job
 install-dev: $(BIN)/python ## Install Ilbirs editable, with the test tools
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
-test: install-dev ## Install, then lint, type-check and run every test
+# Oxigraph comes from PyPI with the package; Virtuoso 7 from Debian (the tests start both).
+engines: ## Install the SPARQL engines the tests start (Debian's virtuoso-opensource-7-bin)
+	@command -v virtuoso-t >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin; }
+	@virtuoso-t --version 2>&1 | head -n 1
+
+test: install-dev engines ## Install (package, test tools, engines), then lint, type-check and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) typecheck

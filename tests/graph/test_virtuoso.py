@@ -2,12 +2,10 @@
 spelled out (its default graph is the union of everything, system graphs included), ASK
 answered as a table, blank-node labels, the quality checks.
 
-Not yet part of the shared store suite, and skipped where Debian's virtuoso-opensource-7-bin
-is not installed: making it a CI requirement is the store issue's next step (see README)."""
+Virtuoso also runs the shared store suite (tests/graph/conftest.py); `make test` installs it."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +15,6 @@ from rdflib import BNode, URIRef
 from ilbirs.graph import describe, run_checks
 from ilbirs.graph.resources import data_dir
 from ilbirs.graph.store import RemoteStore, VirtuosoServer
-
-pytestmark = pytest.mark.skipif(shutil.which("virtuoso-t") is None, reason="virtuoso-t is not installed")
 
 
 @pytest.fixture(scope="module")
