@@ -47,6 +47,21 @@ class Auth:
     token: str | None = None
 
 
+def _send(client: SPARQLWrapper, url: str, what: str) -> bytes:
+    """Send the client's request; map the engine's refusals to QueryError, failures to StoreError."""
+    try:
+        return bytes(client.query().response.read())
+    except HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")[:500]
+        if exc.code == 400:
+            raise QueryError(f"invalid {what}, the engine said: {detail}") from exc
+        raise StoreError(f"{url} answered {exc.code}: {detail}") from exc
+    except QueryBadFormed as exc:
+        raise QueryError(f"invalid {what}, the engine said: {_detail(exc)}") from exc
+    except (URLError, OSError, SPARQLWrapperException) as exc:
+        raise StoreError(f"cannot reach {url}: {_detail(exc)}") from exc
+
+
 def _detail(exc: Exception) -> str:
     """The engine's own words from a SPARQLWrapper error, without its boilerplate."""
     text = str(exc)
@@ -142,17 +157,7 @@ class RemoteStore:
         if union and self.union_parameter:
             client.addParameter(self.union_parameter, "true")
 
-        try:
-            response = client.query().response.read()
-        except HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:500]
-            if exc.code == 400:
-                raise QueryError(f"invalid SPARQL, the engine said: {detail}") from exc
-            raise StoreError(f"{self.query_url} answered {exc.code}: {detail}") from exc
-        except QueryBadFormed as exc:
-            raise QueryError(f"invalid SPARQL, the engine said: {_detail(exc)}") from exc
-        except (URLError, OSError, SPARQLWrapperException) as exc:
-            raise StoreError(f"cannot query {self.query_url}: {_detail(exc)}") from exc
+        response = _send(client, self.query_url, "SPARQL")
         try:
             return json.loads(response)
         except ValueError as exc:  # e.g. a result cut off by a server-side timeout
@@ -185,17 +190,7 @@ class RemoteStore:
         client.queryString = bind_update(update, bindings)
         client.queryType = INSERT  # an update, whatever its comments say
         client.setMethod(POST)
-        try:
-            client.query().response.read()
-        except HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:500]
-            if exc.code == 400:
-                raise QueryError(f"invalid SPARQL Update, the engine said: {detail}") from exc
-            raise StoreError(f"{self.update_url} answered {exc.code}: {detail}") from exc
-        except QueryBadFormed as exc:
-            raise QueryError(f"invalid SPARQL Update, the engine said: {_detail(exc)}") from exc
-        except (URLError, OSError, SPARQLWrapperException) as exc:
-            raise StoreError(f"cannot update {self.update_url}: {_detail(exc)}") from exc
+        _send(client, self.update_url, "SPARQL Update")
 
     # -- the Store interface ----------------------------------------------------------------
 
