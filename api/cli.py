@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ilbirs.graph import IlbirsError, ParseError, describe, ensure_bundle, load_bundle, run_checks, synthetic
+from ilbirs.graph.bundle import VALIDATED_KINDS
 from ilbirs.graph.namespace import shorten
 from ilbirs.graph.store import EmbeddedStore, OxigraphServer, Store
 from ilbirs.graph.validation import (
@@ -228,7 +229,7 @@ def validate(
 
     Exit 0 when it conforms (warnings allowed), 1 when a Violation is found, 2 when a file cannot be read.
     """
-    store = _bundle_store(files or [], kinds=DATA_KINDS)
+    store = _bundle_store(files or [], kinds=VALIDATED_KINDS)
     graph = validation_graph(store)
     report = Validator(engine=engine).validate(graph)
     if output is ReportFormat.turtle:
@@ -240,9 +241,6 @@ def validate(
         _print_report(report, english_labels(graph, {r.focus_node for r in report.results}))
     if not report.conforms:
         raise typer.Exit(1)
-
-
-DATA_KINDS = frozenset({"ontology", "vocabulary", "alignment", "data"})
 
 
 def _report_json(report: ValidationReport, labels: dict[Identifier, str]) -> dict[str, object]:

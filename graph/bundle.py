@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import URIRef
-
 from .resources import BundleFile, bundle_files
 from .sparql import load_query
 from .store import Store
 
-__all__ = ["LoadedFile", "bundle_loaded", "ensure_bundle", "load_bundle"]
+__all__ = ["VALIDATED_KINDS", "LoadedFile", "bundle_loaded", "ensure_bundle", "load_bundle"]
+
+#: What validation reads: everything but the shapes themselves (ontology and vocabularies
+#: let sh:class follow rdfs:subClassOf).
+VALIDATED_KINDS = frozenset({"ontology", "vocabulary", "alignment", "data"})
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,3 @@ def bundle_loaded(store: Store) -> bool:
 def ensure_bundle(store: Store) -> list[LoadedFile]:
     """Load the shipped bundle into ``store`` unless it is there already; return what loaded."""
     return [] if bundle_loaded(store) else load_bundle(store)
-
-
-def ontology_graphs() -> list[URIRef]:
-    """The names of the graphs that ontology, vocabulary and alignment files load into."""
-    return [f.graph for f in bundle_files() if f.graph is not None and f.kind != "shapes"]

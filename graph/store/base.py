@@ -100,6 +100,14 @@ class Store(Protocol):
 _WHERE = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.IGNORECASE)  # the group pattern: WHERE { or ASK {
 
 
+def _group_start(query: str) -> re.Match[str] | None:
+    """The first ``WHERE {`` (or ``ASK {``) of ``query`` that is not inside a ``#`` comment."""
+    for match in _WHERE.finditer(query):
+        if "#" not in query[query.rfind("\n", 0, match.start()) + 1 : match.start()]:
+            return match
+    return None
+
+
 def bind_values(query: str, bindings: Bindings | None) -> str:
     """``query`` with ``bindings`` as a ``VALUES`` block of RDF terms opening its first
     ``WHERE`` group.
@@ -124,15 +132,8 @@ def bind_values(query: str, bindings: Bindings | None) -> str:
             raise ValueError(f"not a variable name: {name!r}")
         if not isinstance(bindings[name], URIRef | Literal):
             raise ValueError(f"?{name}: only IRIs and literals can be bound, not {bindings[name]!r}")
-    match = next(
-        (
-            m
-            for m in _WHERE.finditer(query)
-            if "#" not in query[query.rfind("\n", 0, m.start()) + 1 : m.start()]
-        ),
-        None,
-    )
-    if match is None:  # (a match after a '#' on its line is inside a comment)
+    match = _group_start(query)
+    if match is None:
         raise ValueError("bindings need a query with a WHERE clause")
     variables = " ".join(f"?{n}" for n in names)
     row = " ".join(bindings[n].n3() for n in names)
@@ -146,14 +147,7 @@ def with_dataset(query: str, default: list[str], named: list[str]) -> str:
     >>> with_dataset("ASK { ?s ?p ?o }", ["https://example.org/g"], [])
     'ASK FROM <https://example.org/g> { ?s ?p ?o }'
     """
-    match = next(
-        (
-            m
-            for m in _WHERE.finditer(query)
-            if "#" not in query[query.rfind("\n", 0, m.start()) + 1 : m.start()]
-        ),
-        None,
-    )
+    match = _group_start(query)
     if match is None:
         raise ValueError("a dataset needs a query with a WHERE clause")
     clauses = " ".join(

@@ -19,7 +19,7 @@ from types import TracebackType
 
 from ilbirs.graph.errors import StoreError
 
-__all__ = ["OxigraphServer", "free_port", "oxigraph_command"]
+__all__ = ["OxigraphServer", "free_port", "oxigraph_command", "stop_process", "wait_until_answers"]
 
 
 def free_port() -> int:
@@ -27,6 +27,41 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until_answers(process: subprocess.Popen[bytes], url: str, wait_s: float, *, name: str) -> None:
+    """Wait until ``url`` answers 200, while ``process`` runs.
+
+    :raises StoreError: the process exited, or ``url`` did not answer within ``wait_s`` seconds.
+    """
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+            raise StoreError(f"{name} exited with {process.returncode}: {err[-500:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise StoreError(f"{name} did not answer on {url} within {wait_s} s")
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, *, kill: bool = False) -> None:
+    """Stop a process started in its own session (SIGTERM, or SIGKILL with ``kill``), wait for
+    it, and close its pipes."""
+    if process is None:
+        return
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    if process.stderr is not None:
+        process.stderr.close()
 
 
 def oxigraph_command() -> str:
@@ -82,34 +117,18 @@ class OxigraphServer:
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
         )
-        deadline = time.monotonic() + wait_s
-        probe = self.query_url + "?query=ASK%7B%7D"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                err = self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
-                raise StoreError(f"oxigraph serve exited with {self.process.returncode}: {err[-500:]}")
-            try:
-                with urllib.request.urlopen(probe, timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise StoreError(f"oxigraph serve did not answer on {self.base_url} within {wait_s} s")
+        try:
+            wait_until_answers(
+                self.process, self.query_url + "?query=ASK%7B%7D", wait_s, name="oxigraph serve"
+            )
+        except StoreError:
+            self.stop()
+            raise
+        return self
 
     def stop(self, *, kill: bool = False) -> None:
         """Stop the process (SIGTERM, or SIGKILL with ``kill``) and wait for it."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+        stop_process(self.process, kill=kill)
 
     def __enter__(self) -> OxigraphServer:
         return self.start()

@@ -8,19 +8,15 @@ the union of all graphs, system graphs included.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from types import TracebackType
 
 from ilbirs.graph.errors import StoreError
 
 from .remote import Auth, RemoteStore
-from .server import free_port
+from .server import free_port, stop_process, wait_until_answers
 
 __all__ = ["VIRTUOSO_SYSTEM_GRAPHS", "VirtuosoServer"]
 
@@ -128,30 +124,17 @@ class VirtuosoServer:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = (self.directory / "virtuoso.log").read_text(errors="replace")[-800:]
-                raise StoreError(f"virtuoso-t exited with {self.process.returncode}: {log}")
-            try:
-                with urllib.request.urlopen(self.query_url + "?query=ASK%7B%7D", timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise StoreError(f"Virtuoso did not answer on {self.query_url} within {wait_s} s")
+        try:
+            wait_until_answers(self.process, self.query_url + "?query=ASK%7B%7D", wait_s, name="virtuoso-t")
+        except StoreError as exc:
+            self.stop()
+            log = (self.directory / "virtuoso.log").read_text(errors="replace")[-800:]
+            raise StoreError(f"{exc}; its log ends: {log}") from exc
+        return self
 
     def stop(self) -> None:
         """Stop the server and wait for it."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
     def __enter__(self) -> VirtuosoServer:
         return self.start()

@@ -64,7 +64,7 @@ class Validator:
         """
         focus = frozenset(focus_nodes) if focus_nodes is not None else None
         if focus is not None and not focus:
-            return ValidationReport(True, [], self.engine.value, focus)
+            return ValidationReport.of([], self.engine.value, focus)
         options: dict[str, Any] = {"allow_warnings": True, "allow_infos": True}
         if focus is not None and all(isinstance(node, URIRef) for node in focus):
             # The engines name focus nodes by IRI; with a blank node among them, validate the
@@ -77,5 +77,4 @@ class Validator:
         results = results_from_graph(report_graph)
         if focus is not None and only_focus:
             results = [r for r in results if r.focus_node in focus]
-        conforms = not any(r.severity.value == "Violation" for r in results)
-        return ValidationReport(conforms, results, self.engine.value, focus)
+        return ValidationReport.of(results, self.engine.value, focus)

@@ -240,6 +240,4 @@ def validate_change(
     report = validator.validate(graph, focus_nodes=focus, only_focus=False)
     checked = frozenset(focus | nested)
     kept = [r for r in report.results if r.focus_node in checked]
-    return ValidationReport(
-        not any(r.severity.value == "Violation" for r in kept), kept, report.engine, checked
-    )
+    return ValidationReport.of(kept, report.engine, checked)

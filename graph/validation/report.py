@@ -78,6 +78,13 @@ class ValidationReport:
     engine: str
     focus_nodes: frozenset[Identifier] | None = None
 
+    @classmethod
+    def of(
+        cls, results: list[ValidationResult], engine: str, focus_nodes: frozenset[Identifier] | None = None
+    ) -> ValidationReport:
+        """The report for ``results``: it conforms unless one of them is a Violation."""
+        return cls(not any(r.severity is Severity.VIOLATION for r in results), results, engine, focus_nodes)
+
     @property
     def violations(self) -> list[ValidationResult]:
         return [r for r in self.results if r.severity is Severity.VIOLATION]

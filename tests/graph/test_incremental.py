@@ -13,6 +13,7 @@ from rdflib.namespace import RDF, SKOS, XSD
 from rdflib.term import Identifier
 
 from ilbirs.graph import load_bundle
+from ilbirs.graph.bundle import VALIDATED_KINDS
 from ilbirs.graph.namespace import KG
 from ilbirs.graph.store import EmbeddedStore, Triple
 from ilbirs.graph.synthetic import generate
@@ -34,7 +35,7 @@ CLASSES = [KG.Country, KG.ProtectedArea, KG.EcologicalCorridor, KG.Animal, KG.Ta
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Graph, Graph]:
     """(data graph: dataset + 4k synthetic triples + ontology, ontology graph)."""
     store = EmbeddedStore()
-    load_bundle(store, kinds=frozenset({"ontology", "vocabulary", "alignment", "data"}))
+    load_bundle(store, kinds=VALIDATED_KINDS)
     synthetic = tmp_path_factory.mktemp("synthetic") / "synthetic.nq"
     synthetic.write_text("\n".join(generate(4_000, seed=7)) + "\n", encoding="utf-8")
     store.load_file(synthetic)

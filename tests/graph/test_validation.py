@@ -8,15 +8,14 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from ilbirs.graph import load_bundle
+from ilbirs.graph.bundle import VALIDATED_KINDS
 from ilbirs.graph.store import EmbeddedStore
 from ilbirs.graph.validation import Severity, Validator, validation_graph
-
-DATA_KINDS = frozenset({"ontology", "vocabulary", "alignment", "data"})
 
 
 def store_with(tmp_path: Path, trig: str) -> EmbeddedStore:
     store = EmbeddedStore()
-    load_bundle(store, kinds=DATA_KINDS)
+    load_bundle(store, kinds=VALIDATED_KINDS)
     path = tmp_path / "extra.trig"
     path.write_text(trig, encoding="utf-8")
     store.load_file(path)
