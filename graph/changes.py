@@ -81,8 +81,8 @@ class ChangeRecord:
 
 
 @cache
-def _template() -> str:
-    return (query_dir().parent / "updates" / "apply_change.ru").read_text(encoding="utf-8")
+def _update(name: str) -> str:
+    return (query_dir().parent / "updates" / f"{name}.ru").read_text(encoding="utf-8")
 
 
 def _block(quads: Iterable[Quad], *, allow_blank: bool) -> str:
@@ -125,7 +125,7 @@ def apply_change(
     """
     iri = URIRef(f"urn:uuid:{uuid.uuid4()}")
     time = datetime.now(UTC).replace(microsecond=0)
-    update = _template().replace("%%DELETE%%", _block(change.removed, allow_blank=False))
+    update = _update("apply_change").replace("%%DELETE%%", _block(change.removed, allow_blank=False))
     update = update.replace("%%INSERT%%", _block(change.added, allow_blank=True))
     bindings: dict[str, Identifier] = {
         "change": iri,
@@ -140,6 +140,7 @@ def apply_change(
     if source is not None:
         bindings["source"] = source
     with store.write_lock():
+        store.update(_update("init_version"))
         store.update(update, bindings=bindings)
     rows = store.select(
         "SELECT ?v WHERE { GRAPH ?system { ?change ?version ?v } }",

@@ -2,7 +2,8 @@
 # Expects: the two placeholder blocks below, DELETE and INSERT (quads as RDF terms, built with
 # rdflib's n3()), and bound ?expected (xsd:integer; unbound: no version check), ?change (the
 # change IRI), ?actor, ?reason (strings), ?time (xsd:dateTime), ?added, ?removed (xsd:integer),
-# ?source (IRI, optional). The store node and the system graph are fixed IRIs.
+# ?source (IRI, optional). The store node and the system graph are fixed IRIs. The store
+# must have a version already (init_version.ru, run first under the same write lock).
 PREFIX kg: <https://w3id.org/ilbirs/def/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 DELETE {
@@ -18,8 +19,7 @@ INSERT {
   %%INSERT%%
 }
 WHERE {
-  OPTIONAL { GRAPH <https://w3id.org/ilbirs/graph/system> { <https://w3id.org/ilbirs/id/store> kg:version ?current } }
-  BIND (COALESCE(?current, 0) AS ?base)
-  FILTER (!BOUND(?expected) || ?base = ?expected)
-  BIND (?base + 1 AS ?next)
+  GRAPH <https://w3id.org/ilbirs/graph/system> { <https://w3id.org/ilbirs/id/store> kg:version ?current }
+  FILTER (!BOUND(?expected) || ?current = ?expected)
+  BIND (?current + 1 AS ?next)
 }
