@@ -2,8 +2,9 @@
 ``app.state`` and reaches routes through the ``StoreDep`` dependency. Routes are thin and
 synchronous (FastAPI runs them in its thread pool, off the event loop).
 
-Today: ``/health`` (the process is alive) and ``/ready`` (the store answers and holds the
-Ilbirs data). The SPARQL service and the JSON API come next (see the issues).
+Routes: ``/health`` (the process is alive), ``/ready`` (the store answers and holds the
+Ilbirs data), ``/sparql`` (``api/sparql.py``). Every error, the framework's own included, is
+an ``application/problem+json`` body (``api/errors.py``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ilbirs.graph import IlbirsError, bundle_loaded
 from ilbirs.graph.store import Store
 
-from .errors import problem
+from . import sparql
+from .errors import ProblemError, problem, problem_for
 from .settings import Settings
 from .stores import build_remote_store
 
@@ -49,6 +53,25 @@ def create_app(settings: Settings) -> FastAPI:
         yield
 
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)
+    app.include_router(sparql.router)
+
+    @app.exception_handler(ProblemError)
+    async def http_problem(request: Request, exc: ProblemError) -> Response:
+        return problem(exc.status, exc.title, exc.detail, headers=exc.headers)
+
+    @app.exception_handler(IlbirsError)
+    async def ilbirs_error(request: Request, exc: IlbirsError) -> Response:
+        return problem_for(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return problem(400, "Invalid request", reasons)
 
     @app.get("/health", summary="The process is alive")
     def health() -> dict[str, str]:

@@ -339,9 +339,10 @@ def serve(
         Path | None, typer.Option(help="Data directory of the embedded store [env ILBIRS_DATA_DIR].")
     ] = None,
 ) -> None:
-    """Serve the knowledge graph over HTTP (/health, /ready; SPARQL and the JSON API to come).
+    """Serve the knowledge graph over HTTP: /sparql (SPARQL 1.1 Protocol), /health, /ready.
 
-    Without --store, starts and supervises an Oxigraph server on the data directory; on first
+    Without --store, starts and supervises an Oxigraph server on the data directory (and
+    restarts it when it ends, e.g. when a runaway query had to be stopped); on first
     start with an empty store, loads the shipped ontology, shapes and dataset. Ctrl-C stops
     everything it started.
     """
@@ -367,9 +368,15 @@ def serve(
     server = None
     try:
         if not settings.store_url:
-            server = OxigraphServer(settings.store_dir, timeout_s=settings.query_timeout_s).start()
+            pid_file = settings.data_dir / "engine.pid"
+            server = OxigraphServer(settings.store_dir, timeout_s=settings.query_timeout_s, pid_file=pid_file)
+            server.start().supervise()
             settings = settings.model_copy(
-                update={"store_url": server.query_url, "store_update_url": server.update_url}
+                update={
+                    "store_url": server.query_url,
+                    "store_update_url": server.update_url,
+                    "engine_pid_file": pid_file,
+                }
             )
             console.print(
                 f"embedded store: Oxigraph server on {settings.store_dir} ({server.base_url})",

@@ -1,37 +1,73 @@
 """HTTP errors: the one place that knows status codes. Every error is an RFC 9457
-``application/problem+json`` body."""
+``application/problem+json`` body: ``type``, ``title``, ``status``, ``detail``."""
 
 from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from ilbirs.graph.errors import IlbirsError, QueryError, StoreError
+from ilbirs.graph.errors import (
+    IlbirsError,
+    LimitError,
+    QueryError,
+    QueryTimeoutError,
+    RefusedError,
+    StoreError,
+)
 
-__all__ = ["STATUS", "problem", "status_for"]
+__all__ = ["STATUS", "ProblemError", "problem", "problem_for", "status_for"]
 
-#: Exception -> HTTP status, most specific first.
-STATUS: list[tuple[type[IlbirsError], int]] = [
-    (QueryError, 400),
-    (StoreError, 503),
-    (IlbirsError, 500),
+#: Exception -> (HTTP status, title, Retry-After seconds), most specific first.
+STATUS: list[tuple[type[IlbirsError], int, str, int | None]] = [
+    (QueryTimeoutError, 503, "Query timed out", 5),
+    (QueryError, 400, "Invalid query", None),
+    (RefusedError, 400, "Not allowed", None),
+    (LimitError, 400, "Limit exceeded", None),
+    (StoreError, 503, "Store unavailable", 5),
+    (IlbirsError, 500, "Internal error", None),
 ]
+
+
+class ProblemError(Exception):
+    """Raised by routes for errors of the HTTP layer itself (a missing parameter, a body too
+    large, an unsupported media type); the app turns it into a problem response."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.headers = status, title, detail, headers or {}
 
 
 def status_for(exc: IlbirsError) -> int:
     """The HTTP status of an Ilbirs error.
 
-    >>> status_for(QueryError("bad"))
-    400
+    >>> status_for(QueryError("bad")), status_for(QueryTimeoutError("slow"))
+    (400, 503)
     """
-    return next(status for kind, status in STATUS if isinstance(exc, kind))
+    return next(status for kind, status, _, _ in STATUS if isinstance(exc, kind))
 
 
-def problem(status: int, title: str, detail: str, *, retry_after: int | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    retry_after: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """An RFC 9457 problem response."""
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    all_headers = dict(headers or {})
+    if retry_after is not None:
+        all_headers["Retry-After"] = str(retry_after)
     return JSONResponse(
         {"type": "about:blank", "title": title, "status": status, "detail": detail},
         status_code=status,
         media_type="application/problem+json",
-        headers=headers,
+        headers=all_headers,
     )
+
+
+def problem_for(exc: IlbirsError) -> JSONResponse:
+    """The problem response of an Ilbirs error."""
+    status, title, retry_after = next((s, t, r) for kind, s, t, r in STATUS if isinstance(exc, kind))
+    return problem(status, title, str(exc), retry_after=retry_after)

@@ -9,7 +9,12 @@ file), then passed down: ``ilbirs.graph`` never reads it.
 | ``ILBIRS_STORE_AUTH`` | ``none`` | ``none``, ``basic``, ``digest`` or ``bearer`` |
 | ``ILBIRS_STORE_USER`` / ``ILBIRS_STORE_PASSWORD`` / ``ILBIRS_STORE_TOKEN`` | (none) | credentials for that auth |
 | ``ILBIRS_STORE_UNION_PARAMETER`` | ``union-default-graph`` | the engine's parameter for "default graph = union of graphs"; empty if it does so by itself |
-| ``ILBIRS_QUERY_TIMEOUT_S`` | ``30`` | time limit of one query, in seconds |
+| ``ILBIRS_QUERY_TIMEOUT_S`` | ``30`` | time limit of one query, in seconds (503 + ``Retry-After`` past it) |
+| ``ILBIRS_MAX_ROWS`` | ``100000`` | most rows (or triples) a query may return; more is a 400 that says so |
+| ``ILBIRS_MAX_RESULT_BYTES`` | ``67108864`` | most bytes of one result as the engine writes it (64 MiB) |
+| ``ILBIRS_MAX_BODY_BYTES`` | ``10485760`` | most bytes of one request body (10 MiB; 413 past it) |
+| ``ILBIRS_SERVICE_ALLOW`` | (none) | endpoint IRIs that ``SERVICE`` may call, separated by spaces or commas |
+| ``ILBIRS_ENGINE_PID_FILE`` | (set by ``ilbirs serve``) | the PID file of the Oxigraph server that ``serve`` supervises; a query past its time limit is stopped by restarting it |
 | ``ILBIRS_HOST`` / ``ILBIRS_PORT`` / ``ILBIRS_WORKERS`` | ``127.0.0.1`` / ``8000`` / ``1`` | where ``ilbirs serve`` listens, and how many API processes |
 """
 
@@ -19,6 +24,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ilbirs.graph.service import Limits
 
 __all__ = ["Settings"]
 
@@ -37,9 +44,24 @@ class Settings(BaseSettings):
     store_token: str | None = None
     store_union_parameter: str = "union-default-graph"
     query_timeout_s: int = 30
+    max_rows: int = 100_000
+    max_result_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: int = 10 * 1024 * 1024
+    service_allow: str = ""
+    engine_pid_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on one query."""
+        return Limits(
+            timeout_s=self.query_timeout_s,
+            max_rows=self.max_rows,
+            max_bytes=self.max_result_bytes,
+            services=frozenset(self.service_allow.replace(",", " ").split()),
+        )
 
     @property
     def store_dir(self) -> Path:

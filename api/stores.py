@@ -23,6 +23,8 @@ def build_remote_store(settings: Settings) -> RemoteStore:
         union_parameter=settings.store_union_parameter or None,
         timeout=settings.query_timeout_s + 5,
         lock_path=settings.lock_path,
+        engine_pid_file=settings.engine_pid_file,
+        retry_s=5.0 if settings.engine_pid_file else 0.0,  # a supervised engine comes back in < 1 s
     )
 
 

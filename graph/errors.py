@@ -6,7 +6,10 @@
     ├── ResourceMissingError         a shipped file (ontology, shapes, data, query) is not installed
     ├── QueryNotFoundError           no SPARQL file of that name in graph/queries/
     ├── StoreError                   the store failed; raised ``from`` the driver's exception
-    │   └── QueryError               the store refused a query (syntax, unsupported feature)
+    │   ├── QueryError               the store refused a query (syntax, unsupported feature)
+    │   └── QueryTimeoutError             the query ran past its time limit and was stopped
+    ├── LimitError                   a request or its result is past a limit of the service
+    ├── RefusedError                 the request asks for something the service does not allow
     └── ParseError                   an RDF file cannot be read; says which file and where
 
 ``api/errors.py`` maps these to HTTP statuses; the command line maps them to exit codes.
@@ -18,9 +21,12 @@ from pathlib import Path
 
 __all__ = [
     "IlbirsError",
+    "LimitError",
     "ParseError",
     "QueryError",
     "QueryNotFoundError",
+    "QueryTimeoutError",
+    "RefusedError",
     "ResourceMissingError",
     "StoreError",
 ]
@@ -44,6 +50,18 @@ class StoreError(IlbirsError):
 
 class QueryError(StoreError):
     """The store refused a query: a syntax error, or a feature it does not support."""
+
+
+class QueryTimeoutError(StoreError):
+    """The query ran past its time limit; the engine was told to stop it (or it stopped itself)."""
+
+
+class LimitError(IlbirsError):
+    """A request, or the result it asks for, is past a limit of the service (rows, bytes)."""
+
+
+class RefusedError(IlbirsError):
+    """The request asks for something this service does not allow (a SERVICE call, a LOAD)."""
 
 
 class ParseError(IlbirsError):

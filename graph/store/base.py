@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Literal as TypingLiteral
 
 from rdflib.term import Identifier, Literal, URIRef
 
 from .lock import WriteLock
 
-__all__ = ["Bindings", "Row", "Store", "Triple", "bind_update", "bind_values"]
+__all__ = ["Bindings", "QueryDataset", "RawResult", "Row", "Store", "Triple", "bind_update", "bind_values"]
 
 #: Values for query variables, by variable name without ``?``.
 Bindings = Mapping[str, Identifier]
@@ -19,6 +21,27 @@ Bindings = Mapping[str, Identifier]
 Triple = tuple[Identifier, URIRef, Identifier]
 #: One solution of a SELECT query: variable name -> bound term (unbound variables are absent).
 Row = dict[str, Identifier]
+
+
+@dataclass(frozen=True)
+class QueryDataset:
+    """The RDF dataset of a query, as the protocol's ``default-graph-uri`` (``default``) and
+    ``named-graph-uri`` (``named``) give it. Not given at all (``None`` in place of a
+    ``QueryDataset``): the default graph is the union of all graphs."""
+
+    default: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """A query's result as the engine wrote it, read whole: SPARQL JSON results (``kind``
+    ``"solutions"`` or ``"boolean"``) or N-Triples (``"graph"``). ``size`` counts solutions or
+    triples (1 for a boolean)."""
+
+    kind: TypingLiteral["solutions", "boolean", "graph"]
+    body: bytes
+    size: int
 
 
 @runtime_checkable
@@ -77,6 +100,25 @@ class Store(Protocol):
 
         :raises QueryError: the store refused the update.
         :raises StoreError: the store failed.
+        """
+        ...
+
+    def execute(
+        self,
+        query: str,
+        *,
+        form: str,
+        dataset: QueryDataset | None = None,
+        timeout_s: float | None = None,
+        max_bytes: int | None = None,
+    ) -> RawResult:
+        """Run any SPARQL query (``form``: SELECT, ASK, CONSTRUCT or DESCRIBE, as the caller
+        read it) as a client sent it, and return its whole result, checked to be complete.
+
+        :raises QueryError: the store refused the query.
+        :raises QueryTimeoutError: it ran past ``timeout_s`` (where the store can stop it).
+        :raises LimitError: the result is larger than ``max_bytes``.
+        :raises StoreError: the store failed, or sent a result cut off.
         """
         ...
 

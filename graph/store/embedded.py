@@ -14,11 +14,12 @@ import pyoxigraph as ox
 from rdflib import URIRef
 from rdflib.term import Identifier
 
-from ilbirs.graph.errors import ParseError, QueryError, StoreError
+from ilbirs.graph.errors import LimitError, ParseError, QueryError, StoreError
 
-from .base import Bindings, Row, Triple, bind_update, bind_values
+from .base import Bindings, QueryDataset, RawResult, Row, Triple, bind_update, bind_values
 from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of, graphs_in
 from .lock import WriteLock
+from .results import read_graph, read_solutions
 from .terms import from_oxigraph
 
 __all__ = ["EmbeddedStore"]
@@ -144,6 +145,40 @@ class EmbeddedStore:
                 self._store.dump(output, format=rdf_format, from_graph=ox.NamedNode(str(graph)))
         else:
             raise ValueError(f"{fmt} holds one graph: give the graph to export")
+
+    def execute(
+        self,
+        query: str,
+        *,
+        form: str,
+        dataset: QueryDataset | None = None,
+        timeout_s: float | None = None,
+        max_bytes: int | None = None,
+    ) -> RawResult:
+        """Run a client's query; see :meth:`Store.execute`. pyoxigraph cannot stop a query, so
+        ``timeout_s`` is not applied here: the HTTP service always runs on an engine process
+        that can (see README, serving model)."""
+        options: dict[str, Any] = {"use_default_graph_as_union": True}
+        if dataset is not None:
+            options = {
+                "default_graph": [ox.NamedNode(g) for g in dataset.default],
+                "named_graphs": [ox.NamedNode(g) for g in dataset.named],
+            }
+        try:
+            result = self._store.query(query, **options)
+            if isinstance(result, ox.QueryTriples):
+                body = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+            else:
+                body = result.serialize(format=ox.QueryResultsFormat.JSON) or b""
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(f"invalid SPARQL: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"the store failed: {exc}") from exc
+        if max_bytes is not None and len(body) > max_bytes:
+            raise LimitError(f"the result is larger than {max_bytes:,} bytes")
+        if isinstance(result, ox.QueryTriples):
+            return read_graph(body, what="the embedded store")
+        return read_solutions(body, what="the embedded store")
 
     def __len__(self) -> int:
         return len(self._store)

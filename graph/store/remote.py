@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,13 @@ from rdflib.term import Identifier
 from SPARQLWrapper import DIGEST, INSERT, JSON, POST, SELECT, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from ilbirs.graph.errors import ParseError, QueryError, StoreError
+from ilbirs.graph.errors import LimitError, ParseError, QueryError, QueryTimeoutError, StoreError
 
-from .base import Bindings, Row, Triple, bind_update, bind_values, with_dataset
+from .base import Bindings, QueryDataset, RawResult, Row, Triple, bind_update, bind_values, with_dataset
 from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of
 from .lock import WriteLock
+from .results import read_graph, read_solutions
+from .server import stop_engine
 from .terms import from_oxigraph, to_oxigraph
 
 __all__ = ["Auth", "RemoteStore"]
@@ -47,10 +50,48 @@ class Auth:
     token: str | None = None
 
 
-def _send(client: SPARQLWrapper, url: str, what: str) -> bytes:
-    """Send the client's request; map the engine's refusals to QueryError, failures to StoreError."""
+_CHUNK = 1 << 16
+#: What the Oxigraph server appends to a result it stops at its time limit (after a 200).
+_CANCELLED = b"operation has been cancelled"
+
+
+def _send(
+    client: SPARQLWrapper, url: str, what: str, *, max_bytes: int | None = None, retry_s: float = 0
+) -> bytes:
+    """Send the client's request and read the whole answer (at most ``max_bytes``); map the
+    engine's refusals to QueryError, a socket timeout to QueryTimeoutError, failures to StoreError.
+
+    A refused connection (nothing was sent: the engine is restarting) is tried again for up
+    to ``retry_s`` seconds.
+    """
+    deadline = time.monotonic() + retry_s
+    while True:
+        try:
+            return _send_once(client, url, what, max_bytes)
+        except StoreError as exc:
+            refused = isinstance(exc.__cause__, URLError) and isinstance(
+                exc.__cause__.reason, ConnectionRefusedError
+            )
+            if not refused or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _send_once(client: SPARQLWrapper, url: str, what: str, max_bytes: int | None) -> bytes:
     try:
-        return bytes(client.query().response.read())
+        response = client.query().response
+        if max_bytes is None:
+            return bytes(response.read())
+        parts, size = [], 0
+        while chunk := response.read(_CHUNK):
+            parts.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                response.close()  # the engine sees the connection go and stops writing
+                raise LimitError(f"the result is larger than {max_bytes:,} bytes")
+        return b"".join(parts)
+    except TimeoutError as exc:
+        raise QueryTimeoutError(f"{url} did not answer within {client.timeout} s") from exc
     except HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace")[:500]
         if exc.code == 400:
@@ -58,7 +99,11 @@ def _send(client: SPARQLWrapper, url: str, what: str) -> bytes:
         raise StoreError(f"{url} answered {exc.code}: {detail}") from exc
     except QueryBadFormed as exc:
         raise QueryError(f"invalid {what}, the engine said: {_detail(exc)}") from exc
-    except (URLError, OSError, SPARQLWrapperException) as exc:
+    except URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise QueryTimeoutError(f"{url} did not answer within {client.timeout} s") from exc
+        raise StoreError(f"cannot reach {url}: {_detail(exc)}") from exc
+    except (OSError, SPARQLWrapperException) as exc:
         raise StoreError(f"cannot reach {url}: {_detail(exc)}") from exc
 
 
@@ -95,7 +140,11 @@ class RemoteStore:
     """A SPARQL 1.1 Query + Update endpoint pair, with optional authentication.
 
     ``timeout`` is the client-side limit in seconds for one request; ``lock_path`` the file
-    that several writing processes on one host lock in turn.
+    that several writing processes on one host lock in turn. ``engine_pid_file`` names a
+    supervised Oxigraph server (``ilbirs serve``): a query still running when the socket gives
+    up is stopped by killing that process, which its supervisor restarts (see
+    :func:`~ilbirs.graph.store.server.stop_engine`); meanwhile requests that cannot connect
+    are tried again for ``retry_s`` seconds.
     """
 
     kind = "sparql-http"
@@ -112,6 +161,8 @@ class RemoteStore:
         lock_path: Path | None = None,
         dataset_by_protocol: bool = False,
         hidden_graphs: frozenset[str] = frozenset(),
+        engine_pid_file: Path | None = None,
+        retry_s: float = 0.0,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
@@ -127,12 +178,14 @@ class RemoteStore:
         self.dataset_by_protocol = dataset_by_protocol
         self.hidden_graphs = hidden_graphs
         self._graphs: list[str] | None = None
+        self.engine_pid_file = engine_pid_file
+        self.retry_s = retry_s
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _client(self, url: str) -> SPARQLWrapper:
+    def _client(self, url: str, *, timeout: float | None = None) -> SPARQLWrapper:
         client = SPARQLWrapper(url)
-        client.setTimeout(int(self.timeout))
+        client.setTimeout(int(timeout or self.timeout))
         if self.auth.kind in ("basic", "digest"):
             client.setCredentials(self.auth.user, self.auth.password)
             if self.auth.kind == "digest":
@@ -157,7 +210,7 @@ class RemoteStore:
         if union and self.union_parameter:
             client.addParameter(self.union_parameter, "true")
 
-        response = _send(client, self.query_url, "SPARQL")
+        response = _send(client, self.query_url, "SPARQL", retry_s=self.retry_s)
         try:
             return json.loads(response)
         except ValueError as exc:  # e.g. a result cut off by a server-side timeout
@@ -190,9 +243,68 @@ class RemoteStore:
         client.queryString = bind_update(update, bindings)
         client.queryType = INSERT  # an update, whatever its comments say
         client.setMethod(POST)
-        _send(client, self.update_url, "SPARQL Update")
+        _send(client, self.update_url, "SPARQL Update", retry_s=self.retry_s)
 
     # -- the Store interface ----------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        *,
+        form: str,
+        dataset: QueryDataset | None = None,
+        timeout_s: float | None = None,
+        max_bytes: int | None = None,
+    ) -> RawResult:
+        """Run a client's query as sent; see :meth:`Store.execute`.
+
+        The engine enforces the time limit where it has one (``ilbirs serve`` starts Oxigraph
+        with ``--timeout-s``; it then appends a cancellation notice to a 200 answer, which is
+        read as :class:`QueryTimeoutError`); the socket gives up 2 s after ``timeout_s`` in any case.
+        """
+        graph = form in ("CONSTRUCT", "DESCRIBE")
+        timeout = (timeout_s + 2) if timeout_s is not None else None
+        client = self._client(self.query_url, timeout=timeout)
+        client.queryString = query
+        client.queryType = SELECT
+        client.setMethod(POST)
+        accept = "application/n-triples" if graph else "application/sparql-results+json"
+        client.addCustomHttpHeader("Accept", accept)
+        if dataset is None:
+            if self.dataset_by_protocol:
+                graphs = self._user_graphs() or [_NO_GRAPH]
+                client.queryString = with_dataset(query, graphs, graphs)
+            elif self.union_parameter:
+                client.addParameter(self.union_parameter, "true")
+        else:
+            for name in dataset.default:
+                client.addParameter("default-graph-uri", name)
+            for name in dataset.named:
+                client.addParameter("named-graph-uri", name)
+        started = time.monotonic()
+        try:
+            body = _send(client, self.query_url, "SPARQL", max_bytes=max_bytes, retry_s=self.retry_s)
+        except QueryTimeoutError as exc:
+            stopped = False
+            if self.engine_pid_file is not None:
+                with self.write_lock():  # no write of Ilbirs is cut
+                    stopped = stop_engine(self.engine_pid_file)
+            what = "was stopped" if stopped else "was given up"
+            raise QueryTimeoutError(
+                f"the query ran past the time limit of {timeout_s or self.timeout:g} s and {what}"
+            ) from exc
+        try:
+            return (
+                read_graph(body, what=self.query_url) if graph else read_solutions(body, what=self.query_url)
+            )
+        except StoreError as exc:
+            if body.rstrip().endswith(_CANCELLED) or (
+                timeout_s is not None and time.monotonic() - started >= timeout_s
+            ):
+                raise QueryTimeoutError(
+                    f"the query ran past its time limit of {timeout_s} s and was stopped"
+                ) from exc
+            raise
 
     def select(self, query: str, *, bindings: Bindings | None = None, union: bool = True) -> list[Row]:
         """Run a SELECT query; see :meth:`Store.select`."""

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -19,7 +20,14 @@ from types import TracebackType
 
 from ilbirs.graph.errors import StoreError
 
-__all__ = ["OxigraphServer", "free_port", "oxigraph_command", "stop_process", "wait_until_answers"]
+__all__ = [
+    "OxigraphServer",
+    "free_port",
+    "oxigraph_command",
+    "stop_engine",
+    "stop_process",
+    "wait_until_answers",
+]
 
 
 def free_port() -> int:
@@ -76,20 +84,52 @@ def oxigraph_command() -> str:
     return found
 
 
+def stop_engine(pid_file: Path) -> bool:
+    """Kill the supervised ``oxigraph serve`` whose PID ``pid_file`` holds; its supervisor
+    (:meth:`OxigraphServer.supervise`) starts it again. Returns whether a process was killed.
+
+    Oxigraph checks its time limit only between the solutions it writes: a query that computes
+    long without writing any (an aggregate over a huge join) runs on after the limit, and
+    killing the process is the one way to stop it. Its store is crash-safe (RocksDB), and the
+    caller holds the write lock, so no Ilbirs write is cut.
+    """
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return False
+    if not any(part.endswith(b"oxigraph") for part in cmdline) or b"serve" not in cmdline:
+        return False  # not ours: the PID was reused
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class OxigraphServer:
     """An ``oxigraph serve`` process: started by ``start()`` (or ``with``), stopped by ``stop()``.
 
     ``location`` ``None`` serves an in-memory store. ``timeout_s`` is the server's own query
-    time limit.
+    time limit. ``pid_file``, if given, holds the PID of the running process (for
+    :func:`stop_engine`); :meth:`supervise` restarts the process whenever it ends.
     """
 
     def __init__(
-        self, location: Path | None, *, port: int | None = None, timeout_s: int | None = None
+        self,
+        location: Path | None,
+        *,
+        port: int | None = None,
+        timeout_s: int | None = None,
+        pid_file: Path | None = None,
     ) -> None:
         self.location = location
         self.port = port or free_port()
         self.timeout_s = timeout_s
+        self.pid_file = pid_file
         self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._stopping = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -108,6 +148,7 @@ class OxigraphServer:
 
         :raises StoreError: it exited or did not answer within ``wait_s`` seconds.
         """
+        self._stopping.clear()
         args = [oxigraph_command(), "serve", "--bind", f"127.0.0.1:{self.port}"]
         if self.location is not None:
             self.location.mkdir(parents=True, exist_ok=True)
@@ -122,13 +163,37 @@ class OxigraphServer:
                 self.process, self.query_url + "?query=ASK%7B%7D", wait_s, name="oxigraph serve"
             )
         except StoreError:
-            self.stop()
+            stop_process(self.process)
             raise
+        if self.pid_file is not None:
+            self.pid_file.write_text(f"{self.process.pid}\n")
         return self
+
+    def supervise(self, *, every_s: float = 0.1) -> threading.Thread:
+        """Restart the process whenever it ends, until :meth:`stop`; returns the watching thread."""
+
+        def watch() -> None:
+            while not self._stopping.wait(every_s):
+                if self.process is not None and self.process.poll() is not None:
+                    stop_process(self.process)  # reap it, close its pipes
+                    if self._stopping.is_set():
+                        return
+                    try:
+                        self.start()
+                        self.restarts += 1
+                    except StoreError:
+                        time.sleep(1)  # try again
+
+        thread = threading.Thread(target=watch, name="oxigraph-supervisor", daemon=True)
+        thread.start()
+        return thread
 
     def stop(self, *, kill: bool = False) -> None:
         """Stop the process (SIGTERM, or SIGKILL with ``kill``) and wait for it."""
+        self._stopping.set()
         stop_process(self.process, kill=kill)
+        if self.pid_file is not None:
+            self.pid_file.unlink(missing_ok=True)
 
     def __enter__(self) -> OxigraphServer:
         return self.start()

@@ -26,13 +26,17 @@ def get(url: str) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
-def start(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
+def start(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
+    """``ilbirs serve`` on a free port, once it is ready; ``env`` adds ILBIRS_* settings."""
+    import os
+
     assert ILBIRS
     port = free_port()
     process = subprocess.Popen(
         [ILBIRS, "serve", "--port", str(port), "--data-dir", str(data_dir), *args],
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

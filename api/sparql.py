@@ -1,0 +1,211 @@
+"""``/sparql``: the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/).
+
+Queries by GET, by POST of a form (``query=``) and by POST of ``application/sparql-query``;
+updates by POST of a form (``update=``) and of ``application/sparql-update``; the dataset
+parameters of both. GET with no query answers the service description. The work is done by
+``ilbirs.graph.service``; this module reads the request and writes the response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from ilbirs.graph.service import Limits, run_query, service_description
+from ilbirs.graph.store import Store
+from ilbirs.graph.store.base import QueryDataset
+from ilbirs.graph.store.results import GRAPH_TYPES, RESULT_TYPES, convert
+
+from .conneg import NotAcceptableHeaderError, negotiate
+from .errors import ProblemError
+
+__all__ = ["ABSOLUTE_IRI", "read_body", "router"]
+
+router = APIRouter()
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+_SINGLE = ("query", "update")
+#: An absolute IRI (RFC 3987, loosely): a scheme, then no characters that IRIs forbid.
+ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
+_DESCRIPTION_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
+_RDFLIB_FORMAT = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read up to ``limit`` bytes.
+
+    :raises ProblemError: 413 past the limit.
+    """
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProblemError(
+            413, "Request too large", f"the body is {int(declared):,} bytes; the limit is {limit:,}"
+        )
+    parts, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError(
+                413, "Request too large", f"the body is more than the limit of {limit:,} bytes"
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProblemError(400, "Not UTF-8", f"the {what} is not UTF-8 (byte {exc.start})") from exc
+
+
+def _media_type(request: Request) -> tuple[str, str | None]:
+    """The request's media type and charset, lower case."""
+    header = request.headers.get("content-type", "")
+    kind, *params = [p.strip() for p in header.split(";")]
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return kind.lower(), charset
+
+
+def _params(request: Request, body: bytes | None) -> list[tuple[str, str]]:
+    """The protocol parameters: those of the URL, and of a form body."""
+    found = list(request.query_params.multi_items())
+    if body is not None:
+        try:
+            found += parse_qsl(_utf8(body, "form body"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError as exc:  # a %-escape that is not UTF-8
+            raise ProblemError(400, "Not UTF-8", f"a form value is not UTF-8: {exc.reason}") from exc
+    return found
+
+
+def _one(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise ProblemError(
+            400, "Invalid request", f"the request has {len(values)} `{name}` parameters; send one"
+        )
+    return values[0] if values else None
+
+
+def _iris(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
+    values = tuple(v for k, v in params if k == name)
+    for value in values:
+        if not ABSOLUTE_IRI.match(value):
+            raise ProblemError(
+                400, "Invalid request", f"`{name}` must be an absolute IRI, not {value[:100]!r}"
+            )
+    return values
+
+
+def choose(request: Request, offered: Sequence[str]) -> str:
+    """The media type to answer in.
+
+    :raises ProblemError: 400 for an unreadable Accept header, 406 when nothing offered is acceptable.
+    """
+    try:
+        chosen = negotiate(request.headers.get("accept"), offered)
+    except NotAcceptableHeaderError as exc:
+        raise ProblemError(400, "Invalid Accept header", str(exc)) from exc
+    if chosen is None:
+        raise ProblemError(406, "Not acceptable", "this resource is available as: " + ", ".join(offered))
+    return chosen
+
+
+def _content_type(media_type: str) -> str:
+    textual = media_type.startswith("text/") or media_type.endswith(("json", "xml"))
+    return f"{media_type}; charset=utf-8" if textual else media_type
+
+
+@router.api_route(
+    "/sparql",
+    methods=["GET", "POST"],
+    summary="SPARQL 1.1 query and update endpoint",
+    responses={
+        200: {"description": "Query results, or the service description"},
+        400: {"description": "Invalid query, or refused (SERVICE, limits)"},
+        406: {"description": "No acceptable result format"},
+        413: {"description": "Request body too large"},
+        415: {"description": "Unsupported request media type"},
+        503: {"description": "Query timed out, or the store is unavailable"},
+    },
+)
+async def sparql(request: Request) -> Response:
+    """The SPARQL 1.1 Protocol endpoint."""
+    settings = request.app.state.settings
+    limits: Limits = settings.limits
+    body = None
+    media_type = ""
+    if request.method == "POST":
+        media_type, charset = _media_type(request)
+        if charset not in (None, "utf-8", "utf8", "us-ascii"):
+            raise ProblemError(415, "Unsupported media type", f"requests are UTF-8, not {charset}")
+        raw = await read_body(request, settings.max_body_bytes)
+        if media_type == FORM:
+            params = _params(request, raw)
+        elif media_type in (QUERY_TYPE, UPDATE_TYPE):
+            params = _params(request, None)
+            if any(k in _SINGLE for k, _ in params):
+                raise ProblemError(
+                    400,
+                    "Invalid request",
+                    f"with {media_type}, the body is the request: no `query` or `update` parameter",
+                )
+            params.append(("query" if media_type == QUERY_TYPE else "update", _utf8(raw, "body")))
+        else:
+            raise ProblemError(
+                415,
+                "Unsupported media type",
+                f"POST a query or update as {FORM}, {QUERY_TYPE} or {UPDATE_TYPE}"
+                + (f", not {media_type}" if media_type else " (the Content-Type header is missing)"),
+            )
+        body = raw
+    else:
+        params = _params(request, None)
+    query, update = _one(params, "query"), _one(params, "update")
+    if query is not None and update is not None:
+        raise ProblemError(400, "Invalid request", "a request holds a query or an update, not both")
+    if update is not None:
+        if request.method != "POST":
+            raise ProblemError(405, "Method not allowed", "send updates by POST", headers={"Allow": "POST"})
+        return await _run_update(request, update, params)
+    if query is None:
+        if body is not None:
+            raise ProblemError(400, "Invalid request", "the form has no `query` or `update` parameter")
+        return _description(request, limits)
+    dataset = None
+    default, named = _iris(params, "default-graph-uri"), _iris(params, "named-graph-uri")
+    if default or named:
+        dataset = QueryDataset(default, named)
+    store: Store = request.app.state.store
+    result = await run_in_threadpool(run_query, store, query, limits=limits, dataset=dataset)
+    offered = list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES)
+    chosen = choose(request, offered)
+    content = await run_in_threadpool(convert, result, chosen)
+    return Response(content, media_type=_content_type(chosen), headers={"Vary": "Accept"})
+
+
+async def _run_update(request: Request, update: str, params: list[tuple[str, str]]) -> Response:
+    raise ProblemError(501, "Not implemented", "validated updates are being built (issue 5, part 3)")
+
+
+def _description(request: Request, limits: Limits) -> Response:
+    chosen = choose(request, _DESCRIPTION_TYPES)
+    endpoint = str(request.url.replace(query=""))
+    graph = service_description(endpoint, limits)
+    content = graph.serialize(format=_RDFLIB_FORMAT[chosen], encoding="utf-8")
+    return Response(content, media_type=_content_type(chosen), headers={"Vary": "Accept"})

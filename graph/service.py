@@ -1,0 +1,135 @@
+"""The SPARQL service, without HTTP: what a query may do, and its result within the limits.
+
+``run_query`` reads the request's text first (``sparql_text.analyse``): an update sent as a
+query, a ``SERVICE`` call to an endpoint not on the allow-list, are refused before any engine
+sees them. The engine then runs the query under the time limit, its result is read whole and
+checked (``Store.execute``), and a result past the row limit is an error, never cut short.
+
+>>> from ilbirs.graph.store import EmbeddedStore
+>>> run_query(EmbeddedStore(), "ASK { ?s ?p ?o }", limits=Limits()).body
+b'{"head":{},"boolean":false}'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from .errors import LimitError, QueryError, RefusedError
+from .sparql_text import analyse
+from .store import Store
+from .store.base import QueryDataset, RawResult
+from .store.results import GRAPH_TYPES, RESULT_TYPES
+
+__all__ = ["Limits", "run_query", "service_description"]
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+_FORMATS = Namespace("http://www.w3.org/ns/formats/")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds on one query.
+
+    ``timeout_s``: time limit; ``max_rows``: solutions or triples in a result; ``max_bytes``:
+    size of a result as the engine writes it; ``max_depth``: how deeply brackets may nest in a
+    request (deeper, the engine's parser overflows its stack); ``services``: endpoint IRIs
+    that ``SERVICE`` may call (none by default).
+    """
+
+    timeout_s: float = 30.0
+    max_rows: int = 100_000
+    max_depth: int = 100
+    max_bytes: int = 64 * 1024 * 1024
+    services: frozenset[str] = field(default_factory=frozenset)
+
+
+def check_services(services: tuple[str, ...], limits: Limits) -> None:
+    """Refuse ``SERVICE`` calls to endpoints not on the allow-list.
+
+    :raises RefusedError: naming the endpoint and how to allow it.
+    """
+    for endpoint in services:
+        if endpoint.startswith(("?", "$")):
+            raise RefusedError(
+                f"SERVICE with a variable endpoint ({endpoint}) is not allowed: this service calls "
+                "only endpoints named in its allow-list (ILBIRS_SERVICE_ALLOW)"
+            )
+        if endpoint not in limits.services:
+            allowed = ", ".join(sorted(limits.services)) or "none"
+            raise RefusedError(
+                f"SERVICE <{endpoint}> is not allowed: federated queries reach other hosts, and this "
+                f"service calls only endpoints on its allow-list (ILBIRS_SERVICE_ALLOW; now: {allowed})"
+            )
+
+
+def check_depth(depth: int, limits: Limits) -> None:
+    """:raises LimitError: brackets nest deeper than ``limits.max_depth``."""
+    if depth > limits.max_depth:
+        raise LimitError(
+            f"the request nests brackets {depth} deep; this service accepts at most {limits.max_depth}"
+        )
+
+
+def run_query(store: Store, text: str, *, limits: Limits, dataset: QueryDataset | None = None) -> RawResult:
+    """Run the SPARQL query ``text`` on ``store`` within ``limits``.
+
+    ``dataset`` is the protocol's dataset (``default-graph-uri`` / ``named-graph-uri``);
+    without it, the default graph is the union of all graphs.
+
+    :raises QueryError: not a query (an update, or no query at all), or the engine refused it.
+    :raises RefusedError: a SERVICE call the allow-list does not name.
+    :raises QueryTimeoutError: it ran past the time limit and was stopped.
+    :raises LimitError: the result has more than ``max_rows`` rows or ``max_bytes`` bytes.
+    """
+    info = analyse(text)
+    check_depth(info.depth, limits)
+    if info.is_update:
+        raise QueryError("this is a SPARQL Update: send it as `update=` or as application/sparql-update")
+    check_services(info.services, limits)
+    result = store.execute(
+        text, form=info.form, dataset=dataset, timeout_s=limits.timeout_s, max_bytes=limits.max_bytes
+    )
+    if result.size > limits.max_rows:
+        unit = "triples" if result.kind == "graph" else "rows"
+        raise LimitError(
+            f"the result has {result.size:,} {unit}, more than this service's limit of "
+            f"{limits.max_rows:,}: add LIMIT (and OFFSET to page through it)"
+        )
+    return result
+
+
+def service_description(endpoint: str, limits: Limits) -> Graph:
+    """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``."""
+    graph = Graph(bind_namespaces="core")
+    graph.bind("sd", SD)
+    service = URIRef(endpoint + "#service")
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, URIRef(endpoint)))
+    for language in (SD.SPARQL10Query, SD.SPARQL11Query, SD.SPARQL11Update):
+        graph.add((service, SD.supportedLanguage, language))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    if limits.services:
+        graph.add((service, SD.feature, SD.BasicFederatedQuery))
+    names = {
+        "application/sparql-results+json": "SPARQL_Results_JSON",
+        "application/sparql-results+xml": "SPARQL_Results_XML",
+        "text/csv": "SPARQL_Results_CSV",
+        "text/tab-separated-values": "SPARQL_Results_TSV",
+        "text/turtle": "Turtle",
+        "application/n-triples": "N-Triples",
+        "application/ld+json": "JSON-LD",
+        "application/rdf+xml": "RDF_XML",
+    }
+    for media_type in [*RESULT_TYPES, *GRAPH_TYPES]:
+        if media_type in names:
+            graph.add((service, SD.resultFormat, _FORMATS[names[media_type]]))
+    limits_text = (
+        f"Default graph: the union of all graphs. Limits: {limits.timeout_s:g} s per query, "
+        f"{limits.max_rows:,} result rows. SERVICE allowed to: "
+        + (", ".join(sorted(limits.services)) or "no endpoint")
+    )
+    graph.add((service, RDFS.comment, Literal(limits_text, lang="en")))
+    return graph

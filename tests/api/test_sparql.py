@@ -1,0 +1,338 @@
+"""``/sparql`` as partner systems use it: a real ``ilbirs serve`` (two workers over its
+supervised Oxigraph server, the shipped data loaded) reached over HTTP.
+
+The protocol cases follow the W3C SPARQL 1.1 Protocol test manifest
+(w3c/rdf-tests, sparql/sparql11/protocol/manifest.ttl), written here for this dataset; the
+names in the comments are the manifest's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from .test_serve import start, stop
+
+UMAI = "https://w3id.org/ilbirs/id/animal/umai"
+EN_GRAPH = "https://w3id.org/ilbirs/graph/24kg-en-337535"
+RU_GRAPH = "https://w3id.org/ilbirs/graph/24kg-ru-337503"
+ZHANYSH = 'ASK { ?animal <http://rs.tdwg.org/dwc/terms/organismName> "Zhanysh" }'
+TIMEOUT_S = 3
+MAX_ROWS = 2000
+#: Four unselective joins over the whole store: runs for hours, writes nothing until done.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?t ?h }"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data_dir = tmp_path_factory.mktemp("sparql") / "data"
+    env = {"ILBIRS_QUERY_TIMEOUT_S": str(TIMEOUT_S), "ILBIRS_MAX_ROWS": str(MAX_ROWS)}
+    process, port = start(data_dir, "--workers", "2", env=env)
+    try:
+        yield f"http://127.0.0.1:{port}/sparql", data_dir
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def endpoint(server: tuple[str, Path]) -> str:
+    return server[0]
+
+
+def is_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, object] = response.json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+# -- the protocol: queries --------------------------------------------------------------------
+
+
+def test_query_by_get_post_form_and_post_direct(endpoint: str) -> None:
+    """query_get, query_post_form, query_post_direct."""
+    by_get = httpx.get(endpoint, params={"query": ZHANYSH})
+    by_form = httpx.post(endpoint, data={"query": ZHANYSH})
+    direct = httpx.post(endpoint, content=ZHANYSH, headers={"Content-Type": "application/sparql-query"})
+    for response in (by_get, by_form, direct):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/sparql-results+json")
+        assert response.json()["boolean"] is True
+
+
+def test_protocol_dataset_chooses_the_graphs(endpoint: str) -> None:
+    """query_dataset_default_graphs_get/_post, query_dataset_named_graphs_*, query_dataset_full."""
+
+    def ask(query: str, **params: list[str]) -> bool:
+        response = httpx.post(endpoint, params=params, data={"query": query})
+        assert response.status_code == 200, response.text
+        return bool(response.json()["boolean"])
+
+    assert ask(ZHANYSH, **{"default-graph-uri": [EN_GRAPH]})
+    assert not ask(ZHANYSH, **{"default-graph-uri": [RU_GRAPH]})
+    assert ask(ZHANYSH, **{"default-graph-uri": [RU_GRAPH, EN_GRAPH]})
+    named = 'ASK { GRAPH ?g { ?a <http://rs.tdwg.org/dwc/terms/organismName> "Zhanysh" } }'
+    assert ask(named, **{"named-graph-uri": [EN_GRAPH]})
+    assert not ask(named, **{"named-graph-uri": [RU_GRAPH]})
+    # Full: default and named given; the default graph then holds only what is named for it.
+    assert not ask(ZHANYSH, **{"default-graph-uri": [RU_GRAPH], "named-graph-uri": [EN_GRAPH]})
+
+
+@pytest.mark.parametrize(
+    ("query", "media_type"),
+    [
+        (
+            f"SELECT ?name WHERE {{ <{UMAI}> <http://rs.tdwg.org/dwc/terms/organismName> ?name }}",
+            "application/sparql-results+json",
+        ),
+        ("ASK { ?s ?p ?o }", "application/sparql-results+json"),
+        (f"DESCRIBE <{UMAI}>", "text/turtle"),
+        (f"CONSTRUCT WHERE {{ <{UMAI}> ?p ?o }}", "text/turtle"),
+    ],
+)
+def test_each_query_form_answers_in_its_default_type(endpoint: str, query: str, media_type: str) -> None:
+    """query_content_type_select, _ask, _describe, _construct."""
+    response = httpx.get(endpoint, params={"query": query})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
+    assert response.content
+
+
+SELECT_NAMES = f"SELECT ?name WHERE {{ <{UMAI}> <http://rs.tdwg.org/dwc/terms/organismName> ?name }}"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+        "application/sparql-results+json",
+    ],
+)
+def test_results_in_every_standard_format(endpoint: str, accept: str) -> None:
+    response = httpx.get(endpoint, params={"query": SELECT_NAMES}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == accept
+    assert "Umai" in response.text
+    if accept == "text/csv":
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0] == ["name"] and ["Umai"] in rows
+
+
+@pytest.mark.parametrize(
+    "accept", ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
+)
+def test_graphs_in_every_standard_format_without_duplicates(endpoint: str, accept: str) -> None:
+    response = httpx.get(endpoint, params={"query": f"DESCRIBE <{UMAI}>"}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == accept
+    triples = [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.from_media_type(accept))]
+    sexes = [t.object.value for t in triples if t.predicate.value == "http://rs.tdwg.org/dwc/iri/sex"]
+    assert sexes == ["https://w3id.org/ilbirs/vocab/sex/female"]  # once, not once per source
+    assert len(triples) == len(set(triples)) >= 5
+
+
+def test_q_values_decide_and_nothing_acceptable_is_406(endpoint: str) -> None:
+    accept = "application/sparql-results+json;q=0.2, text/csv;q=0.9, application/sparql-results+xml;q=0.5"
+    response = httpx.get(endpoint, params={"query": SELECT_NAMES}, headers={"Accept": accept})
+    assert response.headers["content-type"].startswith("text/csv")
+    response = httpx.get(endpoint, params={"query": SELECT_NAMES}, headers={"Accept": "image/png"})
+    body = is_problem(response, 406)
+    assert "application/sparql-results+json" in str(body["detail"])
+    response = httpx.get(
+        endpoint, params={"query": SELECT_NAMES}, headers={"Accept": "text/*;q=0, */*;q=0.1"}
+    )
+    assert response.headers["content-type"].startswith("application/sparql-results+json")
+
+
+def test_get_without_query_is_the_service_description(endpoint: str) -> None:
+    response = httpx.get(endpoint, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    graph = rdflib.Graph().parse(data=response.text, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    [service] = graph.subjects(rdflib.RDF.type, sd.Service)
+    assert graph.value(service, sd.endpoint) == rdflib.URIRef(endpoint)
+    assert sd.SPARQL11Query in set(graph.objects(service, sd.supportedLanguage))
+    assert sd.UnionDefaultGraph in set(graph.objects(service, sd.feature))
+
+
+# -- the protocol: bad requests (the manifest's bad_* cases) ----------------------------------
+
+
+def test_bad_requests_get_4xx_with_a_reason(endpoint: str) -> None:
+    # bad_query_method
+    is_problem(httpx.request("PUT", endpoint, params={"query": "ASK {}"}), 405)
+    # bad_multiple_queries
+    is_problem(httpx.get(endpoint, params=[("query", "ASK {}"), ("query", "ASK {}")]), 400)
+    # bad_query_wrong_media_type
+    is_problem(httpx.post(endpoint, content="ASK {}", headers={"Content-Type": "text/plain"}), 415)
+    # bad_query_missing_form_type, bad_query_missing_direct_type
+    is_problem(httpx.post(endpoint, content="query=ASK%20%7B%7D"), 415)
+    is_problem(httpx.post(endpoint, content="ASK {}"), 415)
+    # bad_query_non_utf8
+    utf16 = 'ASK { ?s ?p "é" }'.encode("utf-16")
+    is_problem(
+        httpx.post(
+            endpoint, content=utf16, headers={"Content-Type": "application/sparql-query; charset=UTF-16"}
+        ),
+        415,
+    )
+    is_problem(httpx.post(endpoint, content=utf16, headers={"Content-Type": "application/sparql-query"}), 400)
+    # bad_query_syntax
+    body = is_problem(httpx.get(endpoint, params={"query": "ASK {"}), 400)
+    assert body["title"] == "Invalid query"
+    # bad_update_get, bad_multiple_updates
+    is_problem(httpx.get(endpoint, params={"update": "CLEAR ALL"}), 405)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    is_problem(httpx.post(endpoint, content="update=CLEAR%20ALL&update=CLEAR%20ALL", headers=form), 400)
+    # an update sent as a query
+    assert "Update" in str(is_problem(httpx.get(endpoint, params={"query": "CLEAR ALL"}), 400)["detail"])
+
+
+def test_hostile_input_is_refused_and_changes_nothing(endpoint: str) -> None:
+    before = httpx.get(endpoint, params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"}).json()
+    injections = [
+        {"default-graph-uri": "https://example.org/g> } DROP ALL #"},
+        {"named-graph-uri": "not an iri"},
+        {"default-graph-uri": 'https://example.org/"><script>'},
+    ]
+    for params in injections:
+        is_problem(httpx.get(endpoint, params={"query": ZHANYSH, **params}), 400)
+    is_problem(httpx.get(endpoint, params={"query": "ASK {} ; DROP ALL"}), 400)
+    is_problem(
+        httpx.get(
+            endpoint, params={"query": "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }"}
+        ),
+        400,
+    )
+    is_problem(httpx.get(endpoint, params={"query": "SELECT * WHERE " + "{" * 3000 + "}" * 3000}), 400)
+    is_problem(
+        httpx.post(
+            endpoint,
+            content=b'ASK { ?s ?p "\xff\xfe" }',
+            headers={"Content-Type": "application/sparql-query"},
+        ),
+        400,
+    )
+    is_problem(
+        httpx.post(
+            endpoint,
+            content=b"query=ASK%20%7B%22%FF%22%7D",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        400,
+    )
+    is_problem(httpx.get(endpoint, params={"query": ZHANYSH}, headers={"Accept": "text/csv;q=high"}), 400)
+    is_problem(httpx.get(endpoint, params={"query": ZHANYSH}, headers={"Accept": "\x01\x02"}), 400)
+    huge = "ASK { " + "?s ?p ?o . " * 1_200_000 + "}"  # > 10 MiB
+    is_problem(httpx.post(endpoint, content=huge, headers={"Content-Type": "application/sparql-query"}), 413)
+    after = httpx.get(endpoint, params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"}).json()
+    assert after == before
+    assert httpx.get(endpoint, params={"query": ZHANYSH}).json()["boolean"] is True  # the engine is still up
+
+
+# -- bounded cost -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }",
+        "select * where { service silent <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { S\\u0045RVIC\\U00000045 <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+        "PREFIX r: <http://127.0.0.1:1/> SELECT * WHERE { { SELECT ?s WHERE { SeRvIcE r:sparql { ?s ?p ?o } } } }",
+        "SELECT * WHERE { VALUES ?e { <http://127.0.0.1:1/sparql> } SERVICE ?e { ?s ?p ?o } }",
+        "# a comment\nSELECT * WHERE { ?x ?y 'not a keyword' SERVICE<http://127.0.0.1:1/sparql>{ ?s ?p ?o } }",
+    ],
+)
+def test_service_is_refused_however_it_is_written(endpoint: str, query: str) -> None:
+    body = is_problem(httpx.post(endpoint, data={"query": query}), 400)
+    assert "SERVICE" in str(body["detail"]) and "allow" in str(body["detail"])
+
+
+def test_the_word_service_elsewhere_is_no_service_call(endpoint: str) -> None:
+    query = (
+        "PREFIX ex: <https://example.org/> ASK { ?s ex:SERVICE 'SERVICE <http://x/>' } # SERVICE <http://x/>"
+    )
+    response = httpx.get(endpoint, params={"query": query})
+    assert response.status_code == 200 and response.json()["boolean"] is False
+
+
+def test_a_result_past_the_row_limit_is_an_error_not_a_short_answer(endpoint: str) -> None:
+    body = is_problem(httpx.get(endpoint, params={"query": "SELECT * WHERE { ?s ?p ?o }"}), 400)
+    assert f"{MAX_ROWS:,}" in str(body["detail"]) and "LIMIT" in str(body["detail"])
+    response = httpx.get(endpoint, params={"query": f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_ROWS}"})
+    assert response.status_code == 200 and len(response.json()["results"]["bindings"]) == MAX_ROWS
+
+
+def engine_pid(data_dir: Path) -> int:
+    return int((data_dir / "engine.pid").read_text())
+
+
+def engine_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
+
+
+def test_a_runaway_query_is_stopped_and_others_are_served_meanwhile(server: tuple[str, Path]) -> None:
+    endpoint, data_dir = server
+    before = engine_pid(data_dir)
+    outcome: dict[str, httpx.Response] = {}
+
+    def runaway() -> None:
+        outcome["response"] = httpx.post(endpoint, data={"query": RUNAWAY}, timeout=60)
+
+    thread = threading.Thread(target=runaway)
+    started = time.monotonic()
+    thread.start()
+    served = []
+    while thread.is_alive():
+        response = httpx.get(endpoint, params={"query": ZHANYSH}, timeout=10)
+        served.append(response.status_code)
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    body = is_problem(outcome["response"], 503)
+    assert outcome["response"].headers["retry-after"]
+    assert "time limit" in str(body["detail"])
+    assert TIMEOUT_S <= elapsed < TIMEOUT_S + 10
+    assert len(served) >= TIMEOUT_S * 3 and set(served) == {200}, served
+    # Stopped, not left running: the engine was restarted and is idle.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (
+        not (data_dir / "engine.pid").exists() or engine_pid(data_dir) == before
+    ):
+        time.sleep(0.1)
+    after = engine_pid(data_dir)
+    assert after != before
+    cpu = engine_cpu_seconds(after)
+    time.sleep(1)
+    assert engine_cpu_seconds(after) - cpu < 0.5
+    assert httpx.get(endpoint, params={"query": ZHANYSH}).json()["boolean"] is True
+
+
+def test_errors_are_never_a_200_with_a_cut_off_body(endpoint: str) -> None:
+    """A query that writes rows until the engine's limit cancels it mid-stream."""
+    query = "SELECT * WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
+    response = httpx.post(endpoint, data={"query": query}, timeout=60)
+    assert response.status_code in (400, 503)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    json.loads(response.text)  # whole
+
+
+def test_quoted_iris_travel_unchanged(endpoint: str) -> None:
+    response = httpx.get(endpoint + "?query=" + quote(f"ASK {{ <{UMAI}> ?p ?o }}"))
+    assert response.json()["boolean"] is True
