@@ -25,6 +25,7 @@ from . import sparql
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
 from .stores import build_remote_store
+from .tokens import TokenStore
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.store = build_store(settings)
+        app.state.tokens = TokenStore(settings.tokens_path)
         yield
 
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)

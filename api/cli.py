@@ -32,11 +32,13 @@ from ilbirs.graph.validation import (
     Validator,
     english_labels,
     report_graph,
+    report_json,
     validation_graph,
 )
 
 if TYPE_CHECKING:
     from .settings import Settings
+    from .tokens import TokenStore
 
 __all__ = ["app", "main"]
 
@@ -236,31 +238,11 @@ def validate(
         typer.echo(report_graph(report).serialize(format="turtle"))
     elif output is ReportFormat.json:
         labels = english_labels(graph, {r.focus_node for r in report.results})
-        typer.echo(json.dumps(_report_json(report, labels), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(report_json(report, labels), indent=2, ensure_ascii=False))
     else:
         _print_report(report, english_labels(graph, {r.focus_node for r in report.results}))
     if not report.conforms:
         raise typer.Exit(1)
-
-
-def _report_json(report: ValidationReport, labels: dict[Identifier, str]) -> dict[str, object]:
-    return {
-        "conforms": report.conforms,
-        "engine": report.engine,
-        "counts": report.counts(),
-        "results": [
-            {
-                "focus_node": str(r.focus_node),
-                "focus_label": labels.get(r.focus_node),
-                "shape": str(r.shape),
-                "severity": r.severity.value,
-                "path": str(r.path) if r.path else None,
-                "value": str(r.value) if r.value is not None else None,
-                "message": r.message,
-            }
-            for r in report.results
-        ],
-    }
 
 
 def _print_report(report: ValidationReport, labels: dict[Identifier, str]) -> None:
@@ -562,6 +544,55 @@ def restore(
     if quads != manifest["quads"]:
         raise _fail(f"restored {quads} quads, the backup holds {manifest['quads']}", code=1)
     Console(stderr=True).print(f"restored {quads} quads", highlight=False)
+
+
+token_app = typer.Typer(help="Bearer tokens for the HTTP API: reader, steward, admin.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _tokens(data_dir: Path | None) -> TokenStore:
+    from .tokens import TokenStore
+
+    overrides = {"data_dir": data_dir} if data_dir is not None else {}
+    return TokenStore(_settings(overrides).tokens_path)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses the token (a person, a system).")],
+    role: Annotated[str, typer.Option("--role", "-r", help="reader, steward or admin.")] = "reader",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a token and print it, once: only its hash is kept."""
+    try:
+        secret = _tokens(data_dir).create(name, role)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(secret)
+    Console(stderr=True).print(
+        f"token {name!r} ({role}) created; it is shown this once. Send it as: Authorization: Bearer <token>",
+        highlight=False,
+    )
+
+
+@token_app.command("list")
+def token_list(data_dir: DataDirOption = None) -> None:
+    """List the tokens: name, role, created (never the secrets)."""
+    table = Table("name", "role", "created")
+    for token in _tokens(data_dir).list():
+        table.add_row(token.name, token.role, token.created)
+    Console(soft_wrap=True).print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke a token: it stops working at once, in every API process."""
+    if not _tokens(data_dir).revoke(name):
+        raise _fail(f"no token named {name!r}", code=1)
+    Console(stderr=True).print(f"token {name!r} revoked", highlight=False)
 
 
 def main() -> None:

@@ -14,6 +14,9 @@ file), then passed down: ``ilbirs.graph`` never reads it.
 | ``ILBIRS_MAX_RESULT_BYTES`` | ``67108864`` | most bytes of one result as the engine writes it (64 MiB) |
 | ``ILBIRS_MAX_BODY_BYTES`` | ``10485760`` | most bytes of one request body (10 MiB; 413 past it) |
 | ``ILBIRS_SERVICE_ALLOW`` | (none) | endpoint IRIs that ``SERVICE`` may call, separated by spaces or commas |
+| ``ILBIRS_TOKENS_FILE`` | ``<data dir>/tokens.json`` | the bearer tokens (hashed) that ``ilbirs token`` manages |
+| ``ILBIRS_ANONYMOUS_QUERIES`` | ``true`` | whether queries without a token are answered (writes always need a steward token) |
+| ``ILBIRS_MAX_COPY_QUADS`` | ``200000`` | updates other than INSERT/DELETE DATA are evaluated on a copy of the store; above this size they are refused |
 | ``ILBIRS_ENGINE_PID_FILE`` | (set by ``ilbirs serve``) | the PID file of the Oxigraph server that ``serve`` supervises; a query past its time limit is stopped by restarting it |
 | ``ILBIRS_HOST`` / ``ILBIRS_PORT`` / ``ILBIRS_WORKERS`` | ``127.0.0.1`` / ``8000`` / ``1`` | where ``ilbirs serve`` listens, and how many API processes |
 """
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     service_allow: str = ""
     engine_pid_file: Path | None = None
+    tokens_file: Path | None = None
+    anonymous_queries: bool = True
+    max_copy_quads: int = 200_000
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -67,6 +73,11 @@ class Settings(BaseSettings):
     def store_dir(self) -> Path:
         """Where the embedded store's files live."""
         return self.data_dir / "store"
+
+    @property
+    def tokens_path(self) -> Path:
+        """Where the bearer tokens are kept."""
+        return self.tokens_file or self.data_dir / "tokens.json"
 
     @property
     def lock_path(self) -> Path:

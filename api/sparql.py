@@ -9,19 +9,27 @@ parameters of both. GET with no query answers the service description. The work 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
 
-from ilbirs.graph.service import Limits, run_query, service_description
+from ilbirs.graph.changes import ConflictError, QuadChange
+from ilbirs.graph.service import Limits, check_depth, run_query, service_description
+from ilbirs.graph.sparql_text import analyse
 from ilbirs.graph.store import Store
 from ilbirs.graph.store.base import QueryDataset
 from ilbirs.graph.store.results import GRAPH_TYPES, RESULT_TYPES, convert
+from ilbirs.graph.validation import report_graph, report_json
+from ilbirs.graph.writes import InvalidChangeError, update_change, write
 
+from .auth import require
 from .conneg import NotAcceptableHeaderError, negotiate
 from .errors import ProblemError
+from .tokens import Token
 
 __all__ = ["ABSOLUTE_IRI", "read_body", "router"]
 
@@ -187,6 +195,7 @@ async def sparql(request: Request) -> Response:
         if body is not None:
             raise ProblemError(400, "Invalid request", "the form has no `query` or `update` parameter")
         return _description(request, limits)
+    require(request, "reader")
     dataset = None
     default, named = _iris(params, "default-graph-uri"), _iris(params, "named-graph-uri")
     if default or named:
@@ -200,7 +209,84 @@ async def sparql(request: Request) -> Response:
 
 
 async def _run_update(request: Request, update: str, params: list[tuple[str, str]]) -> Response:
-    raise ProblemError(501, "Not implemented", "validated updates are being built (issue 5, part 3)")
+    token = require(request, "steward")
+    assert token is not None  # a steward is never anonymous
+    settings = request.app.state.settings
+    limits: Limits = settings.limits
+    check_depth(analyse(update).depth, limits)
+    using = None
+    default, named = _iris(params, "using-graph-uri"), _iris(params, "using-named-graph-uri")
+    if default or named:
+        using = QueryDataset(default, named)
+    store: Store = request.app.state.store
+
+    def change() -> QuadChange:
+        return update_change(store, update, using=using, max_copy_quads=settings.max_copy_quads)
+
+    return await run_write(request, change, token, params, default_reason="SPARQL Update")
+
+
+async def run_write(
+    request: Request,
+    change: Callable[[], QuadChange],
+    token: Token,
+    params: list[tuple[str, str]],
+    *,
+    default_reason: str,
+    created: bool = False,
+) -> Response:
+    """Validate and apply a write; answer 200 with what changed (201 with ``created``), 422
+    with the validation report when the change would break the shapes, 409 on a conflict.
+
+    Who: the token's name; why: ``reason`` (parameter or ``Ilbirs-Reason`` header); from which
+    source: ``source`` (parameter or ``Ilbirs-Source`` header, an IRI).
+    """
+    reason = _one(params, "reason") or request.headers.get("ilbirs-reason") or default_reason
+    source = _one(params, "source") or request.headers.get("ilbirs-source")
+    if source is not None and not ABSOLUTE_IRI.match(source):
+        raise ProblemError(400, "Invalid request", f"`source` must be an absolute IRI, not {source[:100]!r}")
+    store: Store = request.app.state.store
+    try:
+        outcome = await run_in_threadpool(
+            write,
+            store,
+            change,
+            actor=token.name,
+            reason=reason,
+            source=URIRef(source) if source else None,
+        )
+    except InvalidChangeError as exc:
+        return _invalid(request, exc)
+    except ConflictError as exc:
+        raise ProblemError(
+            409, "Conflict", f"other writers kept changing the store; send it again ({exc})"
+        ) from exc
+    request.app.state.generation = getattr(request.app.state, "generation", 0) + 1
+    record = outcome.record
+    body = {
+        "version": record.version if record else None,
+        "change": str(record.iri) if record else None,
+        "added": len(outcome.change.added),
+        "removed": len(outcome.change.removed),
+        "warnings": [r.message for r in outcome.report.results],
+    }
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+def _invalid(request: Request, exc: InvalidChangeError) -> Response:
+    """422: the change would break the shapes; the report in JSON (default) or Turtle."""
+    chosen = choose(request, ["application/problem+json", "application/json", "text/turtle"])
+    if chosen == "text/turtle":
+        content = report_graph(exc.report).serialize(format="turtle", encoding="utf-8")
+        return Response(content, status_code=422, media_type="text/turtle; charset=utf-8")
+    body = {
+        "type": "about:blank",
+        "title": "Invalid change",
+        "status": 422,
+        "detail": str(exc),
+        "report": report_json(exc.report),
+    }
+    return JSONResponse(body, status_code=422, media_type="application/problem+json")
 
 
 def _description(request: Request, limits: Limits) -> Response:

@@ -30,6 +30,7 @@ from .errors import IlbirsError
 from .namespace import KG
 from .resources import query_dir
 from .store import Store
+from .store.scratch import DEFAULT_GRAPH
 
 __all__ = [
     "SYSTEM_GRAPH",
@@ -45,7 +46,7 @@ __all__ = [
 SYSTEM_GRAPH = URIRef("https://w3id.org/ilbirs/graph/system")
 _STORE_NODE = URIRef("https://w3id.org/ilbirs/id/store")
 
-#: A quad of rdflib terms: subject, predicate, object, graph (always a named graph).
+#: A quad of rdflib terms: subject, predicate, object, graph (``DEFAULT_GRAPH`` for the default graph).
 Quad = tuple[Identifier, URIRef, Identifier, URIRef]
 
 
@@ -92,7 +93,10 @@ def _block(quads: Iterable[Quad], *, allow_blank: bool) -> str:
             raise ValueError("the system graph is written by Ilbirs only")
         if not allow_blank and (isinstance(s, BNode) or isinstance(o, BNode)):
             raise ValueError("a blank node cannot be removed by value; remove it with a pattern")
-        lines.append(f"GRAPH {g.n3()} {{ {s.n3()} {p.n3()} {o.n3()} }}")
+        if g == DEFAULT_GRAPH:
+            lines.append(f"{s.n3()} {p.n3()} {o.n3()} .")
+        else:
+            lines.append(f"GRAPH {g.n3()} {{ {s.n3()} {p.n3()} {o.n3()} }}")
     return "\n  ".join(lines)
 
 

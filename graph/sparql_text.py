@@ -165,3 +165,60 @@ def analyse(text: str) -> SparqlInfo:
         elif word in ("FROM", "USING") or (word == "WITH" and form == "UPDATE"):
             dataset = True
     return SparqlInfo(form, tuple(services), tuple(loads), dataset, deepest)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a SPARQL Update request: ``kind`` (``INSERT DATA``, ``DELETE DATA``,
+    ``DELETE WHERE``, ``MODIFY`` for DELETE/INSERT … WHERE, or the keyword: ``CLEAR``,
+    ``DROP``, ``CREATE``, ``ADD``, ``MOVE``, ``COPY``, ``LOAD``), its ``text``, the ``prologue``
+    in force (PREFIX and BASE declarations so far), and for MODIFY the offset in ``text`` of
+    its ``WHERE`` keyword (``where``)."""
+
+    kind: str
+    text: str
+    prologue: str
+    where: int | None = None
+
+
+def operations(text: str) -> list[Operation]:
+    """The operations of an update request, in order (``;`` separates them).
+
+    >>> [op.kind for op in operations("PREFIX ex: <https://e/> INSERT DATA { ex:a ex:b 1 } ; DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }")]
+    ['INSERT DATA', 'MODIFY']
+    """
+    decoded = decode_escapes(text)
+    toks = tokens(decoded)
+    found: list[Operation] = []
+    prologue: list[str] = []
+    i = 0
+    while i < len(toks):
+        while i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in ("BASE", "PREFIX"):
+            width = 2 if toks[i].text.upper() == "BASE" else 3
+            prologue.append(" ".join(t.text for t in toks[i : i + width]))
+            i += width
+        if i >= len(toks):
+            break
+        start, depth, j, where = toks[i].start, 0, i, None
+        while j < len(toks) and not (depth == 0 and toks[j].text == ";"):
+            if toks[j].kind == "other" and toks[j].text in "([{":
+                depth += 1
+            elif toks[j].kind == "other" and toks[j].text in ")]}":
+                depth -= 1
+            elif depth == 0 and toks[j].kind == "word" and toks[j].text.upper() == "WHERE" and where is None:
+                where = toks[j].start - start
+            j += 1
+        end = toks[j].start if j < len(toks) else len(decoded)
+        first = toks[i].text.upper()
+        second = toks[i + 1].text.upper() if i + 1 < len(toks) and toks[i + 1].kind == "word" else ""
+        if first in ("INSERT", "DELETE") and second in ("DATA", "WHERE"):
+            kind = f"{first} {second}"
+        elif first in ("INSERT", "DELETE", "WITH"):
+            kind = "MODIFY"
+        else:
+            kind = first
+        found.append(
+            Operation(kind, decoded[start:end], "\n".join(prologue), where if kind == "MODIFY" else None)
+        )
+        i = j + 1
+    return found

@@ -13,7 +13,17 @@ from rdflib.term import Identifier, Literal, URIRef
 
 from .lock import WriteLock
 
-__all__ = ["Bindings", "QueryDataset", "RawResult", "Row", "Store", "Triple", "bind_update", "bind_values"]
+__all__ = [
+    "Bindings",
+    "QueryDataset",
+    "RawResult",
+    "Row",
+    "Store",
+    "Triple",
+    "bind_rows",
+    "bind_update",
+    "bind_values",
+]
 
 #: Values for query variables, by variable name without ``?``.
 Bindings = Mapping[str, Identifier]
@@ -180,6 +190,34 @@ def bind_values(query: str, bindings: Bindings | None) -> str:
     variables = " ".join(f"?{n}" for n in names)
     row = " ".join(bindings[n].n3() for n in names)
     return f"{query[: match.end()]} VALUES ({variables}) {{ ({row}) }}{query[match.end() :]}"
+
+
+def bind_rows(query: str, variables: list[str], rows: list[tuple[Identifier, ...]]) -> str:
+    """``query`` with a ``VALUES`` block of many rows opening its first ``WHERE`` group: the
+    batched form of :func:`bind_values` (one query for many nodes, not one query per node).
+
+    >>> from rdflib import URIRef
+    >>> bind_rows("SELECT ?p WHERE { ?s ?p ?o }", ["s"], [(URIRef("https://e/a"),), (URIRef("https://e/b"),)])
+    'SELECT ?p WHERE { VALUES (?s) { (<https://e/a>) (<https://e/b>) } ?s ?p ?o }'
+
+    :raises ValueError: a value is a blank node, a row has the wrong width, or there is no group.
+    """
+    for name in variables:
+        if not name.isidentifier():
+            raise ValueError(f"not a variable name: {name!r}")
+    cells = []
+    for row in rows:
+        if len(row) != len(variables):
+            raise ValueError(f"a row of {len(row)} values for {len(variables)} variables")
+        for term in row:
+            if not isinstance(term, URIRef | Literal):
+                raise ValueError(f"only IRIs and literals can be bound, not {term!r}")
+        cells.append("(" + " ".join(term.n3() for term in row) + ")")
+    match = _group_start(query)
+    if match is None:
+        raise ValueError("bindings need a query with a WHERE clause")
+    head = " ".join(f"?{n}" for n in variables)
+    return f"{query[: match.end()]} VALUES ({head}) {{ {' '.join(cells)} }}{query[match.end() :]}"
 
 
 def with_dataset(query: str, default: list[str], named: list[str]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .data import english_labels, graph_markers, validation_graph
 from .engine import Engine, Validator, load_shapes
-from .report import Severity, ValidationReport, ValidationResult, report_graph
+from .report import Severity, ValidationReport, ValidationResult, report_graph, report_json
 
 __all__ = [
     "Engine",
@@ -20,5 +20,6 @@ __all__ = [
     "graph_markers",
     "load_shapes",
     "report_graph",
+    "report_json",
     "validation_graph",
 ]

@@ -162,3 +162,25 @@ def report_graph(report: ValidationReport) -> Graph:
         if result.component is not None:
             graph.add((node, SH.sourceConstraintComponent, result.component))
     return graph
+
+
+def report_json(report: ValidationReport, labels: dict[Identifier, str] | None = None) -> dict[str, object]:
+    """The report as JSON for programs: conformance, counts per severity, and every result
+    (with the English label of its focus node, when ``labels`` has one)."""
+    return {
+        "conforms": report.conforms,
+        "engine": report.engine,
+        "counts": report.counts(),
+        "results": [
+            {
+                "focus_node": str(r.focus_node),
+                "focus_label": (labels or {}).get(r.focus_node),
+                "shape": str(r.shape),
+                "severity": r.severity.value,
+                "path": str(r.path) if r.path else None,
+                "value": str(r.value) if r.value is not None else None,
+                "message": r.message,
+            }
+            for r in report.results
+        ],
+    }

@@ -1,0 +1,328 @@
+"""Validated writes: a SPARQL Update or a Graph Store request becomes one change of quads, the
+change is validated against the shapes *before* anything is written, and only a change that
+conforms is applied (atomically, version-guarded and logged, by ``changes.apply_change``).
+
+How the change is found:
+
+* ``INSERT DATA`` / ``DELETE DATA`` requests: their quads, read by pyoxigraph's parser;
+* any other update (``DELETE/INSERT … WHERE``, ``CLEAR``, ``COPY``…): evaluated on an
+  in-memory copy of the store (``store.scratch.run_on_copy``), whose difference is the change.
+  This costs a copy of the store, so it is refused above ``max_copy_quads`` with a 400 that
+  says to use DATA operations or the Graph Store Protocol;
+* Graph Store requests: the quads of the graph before and after.
+
+Validation is incremental (``validation.validate_change``) and reads the store through an
+overlay of the change: what the graph *would* be. The change is computed from the version
+the store had when it was read; if another writer moved the store on meanwhile, it is
+computed and validated again (up to three times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Identifier
+
+from .bundle import VALIDATED_KINDS
+from .changes import (
+    SYSTEM_GRAPH,
+    ChangeRecord,
+    ConflictError,
+    Quad,
+    QuadChange,
+    apply_change,
+    current_version,
+)
+from .errors import IlbirsError, QueryError, RefusedError
+from .namespace import KG
+from .resources import bundle_files
+from .sparql import load_query
+from .sparql_text import Operation, analyse, operations
+from .store import Store, Triple
+from .store.base import QueryDataset, bind_rows
+from .store.scratch import DEFAULT_GRAPH, run_on_copy
+from .validation import ValidationReport, Validator
+from .validation.incremental import Change, Dependencies, OverlaySource, dependencies, validate_change
+
+__all__ = [
+    "DEFAULT_GRAPH",
+    "InvalidChangeError",
+    "WriteContext",
+    "WriteOutcome",
+    "graph_change",
+    "update_change",
+    "write",
+]
+
+_BATCH = 500  # rows per VALUES block
+
+
+class InvalidChangeError(IlbirsError):
+    """The change would break the shapes; nothing was written. ``report`` says why."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        super().__init__(
+            f"the change would break {len(report.violations)} shape constraint(s); nothing was written"
+        )
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What validating a write needs, built once per process: the validator (shapes), the
+    ontology and vocabularies (joined to every neighbourhood), and what the shapes read."""
+
+    validator: Validator
+    ontology: Graph
+    depends: Dependencies
+
+    @staticmethod
+    @cache
+    def shipped() -> WriteContext:
+        """The context of the shipped shapes and ontology."""
+        validator = Validator()
+        ontology = Graph()
+        for file in bundle_files():
+            if file.kind in VALIDATED_KINDS and file.kind != "data":
+                ontology.parse(file.path, format="turtle")
+        return WriteContext(validator, ontology, dependencies(validator))
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """An accepted write: its record (``None`` when it changed nothing), the change, and the
+    validation report (warnings may be present; violations are not)."""
+
+    record: ChangeRecord | None
+    change: QuadChange
+    report: ValidationReport
+
+
+# -- reading the store -------------------------------------------------------------------------
+
+
+def _batches(items: list[URIRef | Literal]) -> Iterator[list[URIRef | Literal]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
+
+
+@dataclass
+class StoreSource:
+    """A ``TripleSource`` over a store's union graph, read with batched queries."""
+
+    store: Store
+
+    def outgoing(self, nodes: Collection[Identifier]) -> Iterator[Triple]:
+        bound: list[URIRef | Literal] = [n for n in nodes if isinstance(n, URIRef | Literal)]
+        for batch in _batches(bound):
+            query = bind_rows(load_query("select_triples"), ["s"], [(n,) for n in batch])
+            for row in self.store.select(query):
+                yield row["s"], row["p"], row["o"]  # type: ignore[misc]
+
+    def incoming(self, nodes: Collection[Identifier], predicate: URIRef | None = None) -> Iterator[Triple]:
+        bound: list[URIRef | Literal] = [n for n in nodes if isinstance(n, URIRef | Literal)]
+        for batch in _batches(bound):
+            if predicate is None:
+                query = bind_rows(load_query("select_triples"), ["o"], [(n,) for n in batch])
+            else:
+                query = bind_rows(load_query("select_triples"), ["o", "p"], [(n, predicate) for n in batch])
+            for row in self.store.select(query):
+                yield row["s"], row["p"], row["o"]  # type: ignore[misc]
+
+
+def _quad(row: dict[str, Identifier]) -> Quad:
+    graph = row.get("g", DEFAULT_GRAPH)
+    return row["s"], row["p"], row["o"], graph  # type: ignore[return-value]
+
+
+def all_quads(store: Store) -> list[Quad]:
+    """Every quad of the store, the default graph's included (as ``DEFAULT_GRAPH``)."""
+    return [_quad(row) for row in store.select(load_query("select_quads"), union=False)]
+
+
+def graph_quads(store: Store, graph: URIRef) -> set[Quad]:
+    """The quads of one graph (``DEFAULT_GRAPH`` for the default graph)."""
+    if graph == DEFAULT_GRAPH:
+        rows = store.select(load_query("select_triples"), union=False)
+    else:
+        rows = store.select(load_query("select_graph_triples"), bindings={"g": graph}, union=False)
+    return {(r["s"], r["p"], r["o"], graph) for r in rows}  # type: ignore[misc]
+
+
+def _memberships(store: Store, triples: set[Triple]) -> dict[Triple, set[URIRef]]:
+    """The graphs each triple is in now (blank-node triples cannot be looked up by value)."""
+    found: dict[Triple, set[URIRef]] = {t: set() for t in triples}
+    rows: list[tuple[Identifier, ...]] = [
+        t for t in triples if not isinstance(t[0], BNode) and not isinstance(t[2], BNode)
+    ]
+    for start in range(0, len(rows), _BATCH):
+        query = bind_rows(load_query("select_quads"), ["s", "p", "o"], rows[start : start + _BATCH])
+        for row in store.select(query, union=False):
+            s, p, o, g = _quad(row)
+            found.setdefault((s, p, o), set()).add(g)
+    return found
+
+
+# -- what a request changes --------------------------------------------------------------------
+
+
+def update_change(
+    store: Store, text: str, *, using: QueryDataset | None = None, max_copy_quads: int = 200_000
+) -> QuadChange:
+    """The quads a SPARQL Update request would add and remove.
+
+    ``using`` holds the protocol's ``using-graph-uri`` / ``using-named-graph-uri``.
+
+    :raises RefusedError: ``LOAD`` or ``SERVICE`` (they reach other hosts), a write to the
+        system graph, or an update that needs a copy of a store above ``max_copy_quads``.
+    :raises QueryError: not an update, or not valid SPARQL Update; ``using`` given while the
+        request names its own dataset.
+    """
+    info = analyse(text)
+    if not info.is_update:
+        raise QueryError("this is a query, not an update: send it as `query=` or application/sparql-query")
+    if info.loads:
+        raise RefusedError(
+            f"LOAD <{info.loads[0]}> is not allowed: it fetches from another host. "
+            "Send the data itself (INSERT DATA, or PUT/POST to /graphs)"
+        )
+    if info.services:
+        raise RefusedError("SERVICE is not allowed in an update")
+    if using is not None and info.dataset:
+        raise QueryError(
+            "the request names its dataset twice: as using-graph-uri/using-named-graph-uri and "
+            "as USING/WITH in the update"
+        )
+    ops = operations(text)
+    if not ops:
+        raise QueryError("the request holds no update operation")
+    if all(op.kind in ("INSERT DATA", "DELETE DATA") for op in ops):
+        added: set[Quad] = set()
+        removed: set[Quad] = set()
+        for op in ops:
+            body = op.text.split(None, 2)[2]  # after INSERT DATA / DELETE DATA
+            quads, _ = run_on_copy([], f"{op.prologue}\nINSERT DATA {body}")
+            if op.kind == "INSERT DATA":
+                added |= quads
+                removed -= quads
+            else:
+                if any(isinstance(q[0], BNode) or isinstance(q[2], BNode) for q in quads):
+                    raise QueryError("DELETE DATA cannot hold blank nodes (SPARQL 1.1 Update, 3.1.2)")
+                removed |= quads
+                added -= quads
+        return _checked(QuadChange(frozenset(added), frozenset(removed)))
+    copy = all_quads(store)
+    if len(copy) > max_copy_quads:
+        raise RefusedError(
+            f"this update needs a copy of the store ({len(copy):,} quads; the limit is "
+            f"{max_copy_quads:,}): send INSERT DATA / DELETE DATA, or use the Graph Store Protocol"
+        )
+    rewritten = _with_using(ops, using) if using is not None else text
+    added, removed = run_on_copy(copy, rewritten)
+    return _checked(QuadChange(frozenset(added), frozenset(removed)))
+
+
+def _with_using(ops: list[Operation], using: QueryDataset) -> str:
+    clauses = " ".join(
+        [
+            *(f"USING {URIRef(g).n3()}" for g in using.default),
+            *(f"USING NAMED {URIRef(g).n3()}" for g in using.named),
+        ]
+    )
+    parts = []
+    for op in ops:
+        text = op.text
+        if op.where is not None:
+            text = f"{text[: op.where]}{clauses} {text[op.where :]}"
+        parts.append(f"{op.prologue}\n{text}")
+    return " ;\n".join(parts)
+
+
+def _checked(change: QuadChange) -> QuadChange:
+    if any(q[3] == SYSTEM_GRAPH for q in change.added | change.removed):
+        raise RefusedError(
+            f"the graph <{SYSTEM_GRAPH}> holds the store's version and change log; Ilbirs alone writes it"
+        )
+    return change
+
+
+def graph_change(
+    store: Store, graph: URIRef, triples: Iterable[Triple] | None, *, replace: bool
+) -> QuadChange:
+    """The change of a Graph Store request on ``graph``: with ``replace``, the graph becomes
+    ``triples`` (``None``: deleted); without, ``triples`` are added to it."""
+    new = {(s, p, o, graph) for s, p, o in triples or ()}
+    if not replace:
+        return _checked(QuadChange(frozenset(new)))
+    old = graph_quads(store, graph)
+    return _checked(QuadChange(frozenset(new - old), frozenset(old - new)))
+
+
+# -- validating and applying -------------------------------------------------------------------
+
+
+def triple_change(store: Store, change: QuadChange) -> Change:
+    """What ``change`` does to the union graph that validation sees: a triple that stays in
+    another graph is not removed, a triple already there is not added; a named graph that
+    receives data gets its ``kg:NamedGraph`` marker."""
+    triples = {q[:3] for q in change.added | change.removed}
+    before = _memberships(store, triples)
+    after = {t: set(graphs) for t, graphs in before.items()}
+    for s, p, o, g in change.removed:
+        after[(s, p, o)].discard(g)
+    for s, p, o, g in change.added:
+        after.setdefault((s, p, o), set()).add(g)
+    added = {t for t, graphs in after.items() if graphs and not before.get(t)}
+    removed = {t for t, graphs in before.items() if graphs and not after.get(t)}
+    markers = {(q[3], RDF.type, KG.NamedGraph) for q in change.added if q[3] != DEFAULT_GRAPH}
+    return Change(frozenset(added | markers), frozenset(removed))
+
+
+def check(store: Store, change: QuadChange, context: WriteContext) -> ValidationReport:
+    """Validate the store as it would be after ``change``, for what the change can affect."""
+    triples = triple_change(store, change)
+    source = OverlaySource(StoreSource(store), triples)
+    return validate_change(
+        context.validator, source, triples, ontology=context.ontology, depends=context.depends
+    )
+
+
+def write(
+    store: Store,
+    make_change: Callable[[], QuadChange],
+    *,
+    actor: str,
+    reason: str,
+    source: URIRef | None = None,
+    context: WriteContext | None = None,
+    attempts: int = 3,
+) -> WriteOutcome:
+    """Compute a change (``make_change`` reads the store as it is now), validate it, and apply
+    it if it conforms; computed again if another writer got in between.
+
+    :raises InvalidChangeError: it would break the shapes; nothing was written.
+    :raises ConflictError: other writers kept moving the store on (after ``attempts``).
+    """
+    ctx = context or WriteContext.shipped()
+    for attempt in range(attempts):
+        version = current_version(store)
+        change = make_change()
+        report = check(store, change, ctx)
+        if not report.conforms:
+            raise InvalidChangeError(report)
+        if not change.added and not change.removed:
+            return WriteOutcome(None, change, report)
+        try:
+            record = apply_change(
+                store, change, expected_version=version, actor=actor, reason=reason, source=source
+            )
+        except ConflictError:
+            if attempt == attempts - 1:
+                raise
+            continue
+        return WriteOutcome(record, change, report)
+    raise AssertionError("unreachable")
