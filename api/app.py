@@ -3,7 +3,7 @@
 synchronous (FastAPI runs them in its thread pool, off the event loop).
 
 Routes: ``/health`` (the process is alive), ``/ready`` (the store answers and holds the
-Ilbirs data), ``/sparql`` (``api/sparql.py``). Every error, the framework's own included, is
+Ilbirs data), ``/sparql`` (``api/sparql.py``), ``/graphs`` (``api/graphs.py``). Every error, the framework's own included, is
 an ``application/problem+json`` body (``api/errors.py``).
 """
 
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ilbirs.graph import IlbirsError, bundle_loaded
 from ilbirs.graph.store import Store
 
-from . import sparql
+from . import graphs, sparql
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
 from .stores import build_remote_store
@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)
     app.include_router(sparql.router)
+    app.include_router(graphs.router)
 
     @app.exception_handler(ProblemError)
     async def http_problem(request: Request, exc: ProblemError) -> Response:

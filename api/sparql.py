@@ -31,7 +31,7 @@ from .conneg import NotAcceptableHeaderError, negotiate
 from .errors import ProblemError
 from .tokens import Token
 
-__all__ = ["ABSOLUTE_IRI", "read_body", "router"]
+__all__ = ["ABSOLUTE_IRI", "choose", "content_type", "media_type_of", "read_body", "router", "run_write"]
 
 router = APIRouter()
 
@@ -78,7 +78,7 @@ def _utf8(data: bytes, what: str) -> str:
         raise ProblemError(400, "Not UTF-8", f"the {what} is not UTF-8 (byte {exc.start})") from exc
 
 
-def _media_type(request: Request) -> tuple[str, str | None]:
+def media_type_of(request: Request) -> tuple[str, str | None]:
     """The request's media type and charset, lower case."""
     header = request.headers.get("content-type", "")
     kind, *params = [p.strip() for p in header.split(";")]
@@ -134,7 +134,7 @@ def choose(request: Request, offered: Sequence[str]) -> str:
     return chosen
 
 
-def _content_type(media_type: str) -> str:
+def content_type(media_type: str) -> str:
     textual = media_type.startswith("text/") or media_type.endswith(("json", "xml"))
     return f"{media_type}; charset=utf-8" if textual else media_type
 
@@ -159,7 +159,7 @@ async def sparql(request: Request) -> Response:
     body = None
     media_type = ""
     if request.method == "POST":
-        media_type, charset = _media_type(request)
+        media_type, charset = media_type_of(request)
         if charset not in (None, "utf-8", "utf8", "us-ascii"):
             raise ProblemError(415, "Unsupported media type", f"requests are UTF-8, not {charset}")
         raw = await read_body(request, settings.max_body_bytes)
@@ -205,7 +205,7 @@ async def sparql(request: Request) -> Response:
     offered = list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES)
     chosen = choose(request, offered)
     content = await run_in_threadpool(convert, result, chosen)
-    return Response(content, media_type=_content_type(chosen), headers={"Vary": "Accept"})
+    return Response(content, media_type=content_type(chosen), headers={"Vary": "Accept"})
 
 
 async def _run_update(request: Request, update: str, params: list[tuple[str, str]]) -> Response:
@@ -233,9 +233,10 @@ async def run_write(
     params: list[tuple[str, str]],
     *,
     default_reason: str,
-    created: bool = False,
+    created: bool | None = None,
 ) -> Response:
-    """Validate and apply a write; answer 200 with what changed (201 with ``created``), 422
+    """Validate and apply a write; answer 200 with what changed (``created`` ``None``: SPARQL
+    Update), or 201 with it (``True``) or 204 (``False``) for the Graph Store Protocol; 422
     with the validation report when the change would break the shapes, 409 on a conflict.
 
     Who: the token's name; why: ``reason`` (parameter or ``Ilbirs-Reason`` header); from which
@@ -270,6 +271,8 @@ async def run_write(
         "removed": len(outcome.change.removed),
         "warnings": [r.message for r in outcome.report.results],
     }
+    if created is False:
+        return Response(status_code=204)
     return JSONResponse(body, status_code=201 if created else 200)
 
 
@@ -294,4 +297,4 @@ def _description(request: Request, limits: Limits) -> Response:
     endpoint = str(request.url.replace(query=""))
     graph = service_description(endpoint, limits)
     content = graph.serialize(format=_RDFLIB_FORMAT[chosen], encoding="utf-8")
-    return Response(content, media_type=_content_type(chosen), headers={"Vary": "Accept"})
+    return Response(content, media_type=content_type(chosen), headers={"Vary": "Accept"})

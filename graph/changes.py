@@ -61,10 +61,12 @@ class ConflictError(IlbirsError):
 
 @dataclass(frozen=True)
 class QuadChange:
-    """Quads to add and to remove, in named graphs."""
+    """Quads to add and to remove. ``cleared`` names graphs emptied whole: their quads in
+    ``removed`` (for validation and the log) are removed by pattern, so blank nodes go too."""
 
     added: frozenset[Quad] = field(default_factory=frozenset)
     removed: frozenset[Quad] = field(default_factory=frozenset)
+    cleared: frozenset[URIRef] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,10 @@ def apply_change(
     """
     iri = URIRef(f"urn:uuid:{uuid.uuid4()}")
     time = datetime.now(UTC).replace(microsecond=0)
-    update = _update("apply_change").replace("%%DELETE%%", _block(change.removed, allow_blank=False))
+    by_value = (q for q in change.removed if q[3] not in change.cleared)
+    cleared = " ".join(g.n3() for g in sorted(change.cleared) if g != DEFAULT_GRAPH)
+    update = _update("apply_change").replace("%%DELETE%%", _block(by_value, allow_blank=False))
+    update = update.replace("%%CLEARED%%", f"VALUES ?cleared {{ {cleared} }}")
     update = update.replace("%%INSERT%%", _block(change.added, allow_blank=True))
     bindings: dict[str, Identifier] = {
         "change": iri,

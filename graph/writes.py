@@ -53,7 +53,9 @@ __all__ = [
     "InvalidChangeError",
     "WriteContext",
     "WriteOutcome",
+    "all_quads",
     "graph_change",
+    "graph_quads",
     "update_change",
     "write",
 ]
@@ -221,25 +223,28 @@ def update_change(
             f"this update needs a copy of the store ({len(copy):,} quads; the limit is "
             f"{max_copy_quads:,}): send INSERT DATA / DELETE DATA, or use the Graph Store Protocol"
         )
-    rewritten = _with_using(ops, using) if using is not None else text
-    added, removed = run_on_copy(copy, rewritten)
+    added, removed = run_on_copy(copy, _rebuilt(ops, using))
     return _checked(QuadChange(frozenset(added), frozenset(removed)))
 
 
-def _with_using(ops: list[Operation], using: QueryDataset) -> str:
-    clauses = " ".join(
-        [
-            *(f"USING {URIRef(g).n3()}" for g in using.default),
-            *(f"USING NAMED {URIRef(g).n3()}" for g in using.named),
-        ]
-    )
+def _rebuilt(ops: list[Operation], using: QueryDataset | None) -> str:
+    """The request again, with all its PREFIX/BASE declarations first (Oxigraph accepts no
+    prologue after a ``;``) and ``using`` as USING clauses before each WHERE."""
+    clauses = ""
+    if using is not None:
+        clauses = " ".join(
+            [
+                *(f"USING {URIRef(g).n3()}" for g in using.default),
+                *(f"USING NAMED {URIRef(g).n3()}" for g in using.named),
+            ]
+        )
     parts = []
     for op in ops:
         text = op.text
-        if op.where is not None:
+        if clauses and op.where is not None:
             text = f"{text[: op.where]}{clauses} {text[op.where :]}"
-        parts.append(f"{op.prologue}\n{text}")
-    return " ;\n".join(parts)
+        parts.append(text)
+    return ops[-1].prologue + "\n" + " ;\n".join(parts)
 
 
 def _checked(change: QuadChange) -> QuadChange:
@@ -259,6 +264,9 @@ def graph_change(
     if not replace:
         return _checked(QuadChange(frozenset(new)))
     old = graph_quads(store, graph)
+    if graph != DEFAULT_GRAPH and any(isinstance(q[0], BNode) or isinstance(q[2], BNode) for q in old):
+        # Blank nodes cannot be removed by value: empty the graph, then add the new content.
+        return _checked(QuadChange(frozenset(new), frozenset(old), frozenset({graph})))
     return _checked(QuadChange(frozenset(new - old), frozenset(old - new)))
 
 
@@ -324,5 +332,7 @@ def write(
             if attempt == attempts - 1:
                 raise
             continue
+        except ValueError as exc:  # a blank node removed by value from the default graph
+            raise RefusedError(str(exc)) from exc
         return WriteOutcome(record, change, report)
     raise AssertionError("unreachable")

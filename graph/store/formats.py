@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import URIRef
 
-__all__ = ["EXPORT_FORMATS", "QUAD_FORMATS", "format_of", "graphs_in"]
+from ilbirs.graph.errors import ParseError
+
+from .base import Triple
+from .terms import from_oxigraph
+
+__all__ = ["EXPORT_FORMATS", "GRAPH_UPLOAD_TYPES", "QUAD_FORMATS", "format_of", "graphs_in", "parse_triples"]
 
 _BY_SUFFIX = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -50,3 +56,32 @@ def graphs_in(path: Path, fmt: ox.RdfFormat, graph: object | None) -> set[str]:
         for q in ox.parse(path=str(path), format=fmt)
         if isinstance(q.graph_name, ox.NamedNode)
     }
+
+
+#: Media types a graph can be sent in (Graph Store Protocol), and the file extensions of each.
+GRAPH_UPLOAD_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+
+def parse_triples(data: bytes, media_type: str, *, base_iri: str | None, what: str) -> list[Triple]:
+    """The triples of an RDF document in ``media_type`` (a key of GRAPH_UPLOAD_TYPES), relative
+    IRIs resolved against ``base_iri``.
+
+    :raises ParseError: it does not parse, or it names graphs; ``what`` names it in the message.
+    """
+    try:
+        quads = list(ox.parse(data, format=GRAPH_UPLOAD_TYPES[media_type], base_iri=base_iri))
+    except SyntaxError as exc:
+        raise ParseError(Path(what), str(exc.msg), line=exc.lineno) from exc
+    triples: list[Triple] = []
+    for quad in quads:
+        if not isinstance(quad.graph_name, ox.DefaultGraph):
+            raise ParseError(Path(what), "a graph holds triples; this document names graphs")
+        predicate = URIRef(quad.predicate.value)
+        triples.append((from_oxigraph(quad.subject), predicate, from_oxigraph(quad.object)))
+    return triples

@@ -195,3 +195,27 @@ def test_kill_9_of_the_server_mid_write_leaves_all_or_nothing(tmp_path: Path, de
     writer.wait(timeout=60)
     with OxigraphServer(tmp_path / "db") as again:
         _all_or_nothing(RemoteStore(again.query_url, again.update_url))
+
+
+def test_a_cleared_graph_loses_its_blank_nodes_and_only_that_graph(store: Store) -> None:
+    g, other = URIRef("https://example.org/g"), URIRef("https://example.org/other")
+    store.update(  # INSERT … WHERE {}: Virtuoso refuses blank nodes in INSERT DATA
+        "INSERT { GRAPH <https://example.org/g> { <https://example.org/a> <https://example.org/p> [ <https://example.org/q> 1 ] } "
+        "GRAPH <https://example.org/other> { <https://example.org/b> <https://example.org/p> 2 } } WHERE {}"
+    )
+    kept = (URIRef("https://example.org/c"), URIRef("https://example.org/p"), Literal(3), g)
+    apply_change(
+        store,
+        QuadChange(added=frozenset({kept}), cleared=frozenset({g})),
+        expected_version=None,
+        actor="t",
+        reason="replace the graph",
+    )
+    rows = store.select(
+        "SELECT ?s ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER (?g IN (<https://example.org/g>, <https://example.org/other>)) }",
+        union=False,
+    )
+    assert sorted((str(r["s"]), str(r["g"])) for r in rows) == [
+        ("https://example.org/b", str(other)),
+        ("https://example.org/c", str(g)),
+    ]

@@ -1,0 +1,315 @@
+"""Writes as stewards make them, through a real ``ilbirs serve``: SPARQL Update and the Graph
+Store Protocol, with tokens and roles, and validation before anything is written.
+
+The Graph Store cases follow the W3C Graph Store Protocol manifest
+(w3c/rdf-tests, sparql/sparql11/http-rdf-update), written here for this service.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from SPARQLWrapper import JSON, POST, SPARQLWrapper
+
+from .test_cli import ILBIRS
+from .test_serve import start, stop
+
+UMAI = "https://w3id.org/ilbirs/id/animal/umai"
+EN_GRAPH = "https://w3id.org/ilbirs/graph/24kg-en-337535"
+VALID = f'PREFIX dwc: <http://rs.tdwg.org/dwc/terms/> INSERT DATA {{ GRAPH <{EN_GRAPH}> {{ <{UMAI}> dwc:organismName "Umai (test)" }} }}'
+#: dwciri:sex must be a concept of the sex scheme: this breaks shapes:Animal-sex.
+INVALID = (
+    f"PREFIX dwciri: <http://rs.tdwg.org/dwc/iri/> PREFIX dwc: <http://rs.tdwg.org/dwc/terms/> "
+    f"INSERT DATA {{ GRAPH <{EN_GRAPH}> {{ <{UMAI}> dwciri:sex <https://w3id.org/ilbirs/vocab/sex/other> . "
+    f'<{UMAI}> dwc:organismName "half of an invalid change" }} }}'
+)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """(base URL, tokens by role) of a running ``ilbirs serve`` with two workers."""
+    data_dir = tmp_path_factory.mktemp("writes") / "data"
+    tokens = {}
+    assert ILBIRS
+    for role in ("reader", "steward"):
+        done = subprocess.run(
+            [ILBIRS, "token", "create", f"test-{role}", "--role", role, "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        tokens[role] = done.stdout.strip()
+        assert tokens[role].startswith("ilb_") and "shown this once" in done.stderr
+    process, port = start(data_dir, "--workers", "2")
+    try:
+        yield f"http://127.0.0.1:{port}", tokens
+    finally:
+        stop(process)
+    listed = subprocess.run(
+        [ILBIRS, "token", "list", "--data-dir", str(data_dir)], capture_output=True, text=True, check=True
+    )
+    assert "test-steward" in listed.stdout and tokens["steward"] not in listed.stdout
+    stored = (data_dir / "tokens.json").read_text()
+    assert tokens["steward"] not in stored  # kept hashed
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def count(base: str, query: str) -> int:
+    response = httpx.get(base + "/sparql", params={"query": query})
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def test_a_write_needs_a_steward_token(service: tuple[str, dict[str, str]]) -> None:
+    base, tokens = service
+    before = count(base, ALL)
+    response = httpx.post(base + "/sparql", data={"update": VALID})
+    assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Bearer")
+    response = httpx.post(base + "/sparql", data={"update": VALID}, headers=bearer(tokens["reader"]))
+    assert response.status_code == 403 and "steward" in response.json()["detail"]
+    response = httpx.post(base + "/sparql", data={"update": VALID}, headers=bearer("ilb_not-a-token"))
+    assert response.status_code == 401
+    assert count(base, ALL) == before
+    # A reader token may query.
+    response = httpx.get(base + "/sparql", params={"query": "ASK {}"}, headers=bearer(tokens["reader"]))
+    assert response.status_code == 200
+
+
+def test_a_valid_update_lands_and_is_logged(service: tuple[str, dict[str, str]]) -> None:
+    base, tokens = service
+    response = httpx.post(
+        base + "/sparql",
+        data={
+            "update": VALID,
+            "reason": "spelling seen in a report",
+            "source": "https://24.kg/english/337535/",
+        },
+        headers=bearer(tokens["steward"]),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["added"] == 1 and body["removed"] == 0 and body["version"] >= 1
+    logged = httpx.get(
+        base + "/sparql",
+        params={
+            "query": "SELECT ?actor ?reason ?source WHERE { GRAPH <https://w3id.org/ilbirs/graph/system> { "
+            f"<{body['change']}> <https://w3id.org/ilbirs/def/actor> ?actor ; <https://w3id.org/ilbirs/def/reason> ?reason ; "
+            "<https://w3id.org/ilbirs/def/fromSource> ?source } }"
+        },
+    ).json()["results"]["bindings"]
+    assert [(r["actor"]["value"], r["reason"]["value"], r["source"]["value"]) for r in logged] == [
+        ("test-steward", "spelling seen in a report", "https://24.kg/english/337535/")
+    ]
+    ask = f'ASK {{ GRAPH <{EN_GRAPH}> {{ <{UMAI}> ?p "Umai (test)" }} }}'
+    assert httpx.get(base + "/sparql", params={"query": ask}).json()["boolean"] is True
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/turtle"])
+def test_an_invalid_update_is_refused_whole_with_the_report(
+    service: tuple[str, dict[str, str]], accept: str
+) -> None:
+    base, tokens = service
+    before = count(base, ALL)
+    response = httpx.post(
+        base + "/sparql",
+        content=INVALID,
+        headers={**bearer(tokens["steward"]), "Content-Type": "application/sparql-update", "Accept": accept},
+    )
+    assert response.status_code == 422
+    if accept == "text/turtle":
+        report = [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.TURTLE)]
+        shapes = {
+            t.object.value for t in report if t.predicate.value == "http://www.w3.org/ns/shacl#sourceShape"
+        }
+        assert "https://w3id.org/ilbirs/shapes/Animal-sex" in shapes
+    else:
+        report = response.json()["report"]
+        assert report["conforms"] is False
+        [violation] = [r for r in report["results"] if r["severity"] == "Violation"]
+        assert violation["focus_node"] == UMAI and violation["shape"].endswith("Animal-sex")
+        assert "sex scheme" in violation["message"]
+    assert count(base, ALL) == before  # nothing half-written: the valid half is not there either
+    ask = 'ASK { ?s ?p "half of an invalid change" }'
+    assert httpx.get(base + "/sparql", params={"query": ask}).json()["boolean"] is False
+
+
+def test_updates_that_reach_out_or_touch_the_log_are_refused(service: tuple[str, dict[str, str]]) -> None:
+    base, tokens = service
+    steward = {**bearer(tokens["steward"]), "Content-Type": "application/sparql-update"}
+    for update in (
+        "LOAD <http://127.0.0.1:1/data.ttl>",
+        "LOAD SILENT <http://127.0.0.1:1/data.ttl> INTO GRAPH <https://example.org/g>",
+        "INSERT DATA { GRAPH <https://w3id.org/ilbirs/graph/system> { <https://example.org/a> <https://example.org/b> 1 } }",
+        "DROP GRAPH <https://w3id.org/ilbirs/graph/system>",
+        "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+    ):
+        response = httpx.post(base + "/sparql", content=update, headers=steward)
+        assert response.status_code == 400, (update, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    response = httpx.post(base + "/sparql", content="INSERT DATA { <a> }", headers=steward)
+    assert response.status_code == 400
+
+
+def test_a_where_update_with_the_protocol_dataset(service: tuple[str, dict[str, str]]) -> None:
+    """update_dataset_default_graph: CLEAR, INSERT DATA, then INSERT … WHERE reading using-graph-uri."""
+    base, tokens = service
+    update = """PREFIX dc: <http://purl.org/dc/terms/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+CLEAR SILENT GRAPH <https://example.org/protocol-update-dataset-test/> ;
+INSERT DATA { GRAPH <https://example.org/data1> { <https://example.org/doc1> a foaf:Document } } ;
+INSERT { GRAPH <https://example.org/protocol-update-dataset-test/> { ?s a dc:BibliographicResource } }
+WHERE { ?s a foaf:Document }"""
+    response = httpx.post(
+        base + "/sparql",
+        params={"using-graph-uri": "https://example.org/data1"},
+        content=update,
+        headers={**bearer(tokens["steward"]), "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 200, response.text
+    ask = "ASK { GRAPH <https://example.org/protocol-update-dataset-test/> { <https://example.org/doc1> a <http://purl.org/dc/terms/BibliographicResource> } }"
+    assert httpx.get(base + "/sparql", params={"query": ask}).json()["boolean"] is True
+    # bad_update_dataset_conflict: the dataset given twice.
+    response = httpx.post(
+        base + "/sparql",
+        params={"using-graph-uri": "https://example.org/data1"},
+        content="INSERT { GRAPH <https://example.org/x> { ?s ?p ?o } } USING <https://example.org/data1> WHERE { ?s ?p ?o }",
+        headers={**bearer(tokens["steward"]), "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 400
+
+
+GSP_GRAPH = "https://example.org/person/1"
+PERSON = '@prefix foaf: <http://xmlns.com/foaf/0.1/> . <https://example.org/person/1#me> a foaf:Person ; foaf:name "Jane Doe" .'
+PERSON_2 = "@prefix foaf: <http://xmlns.com/foaf/0.1/> . <https://example.org/person/1#me> foaf:businessCard [ a <http://www.w3.org/2006/vcard/ns#Work> ] ."
+
+
+def test_graph_store_protocol(service: tuple[str, dict[str, str]]) -> None:
+    base, tokens = service
+    url = base + "/graphs"
+    steward = bearer(tokens["steward"])
+    turtle = {**steward, "Content-Type": "text/turtle"}
+    # PUT - Initial state: 201; GET of it
+    response = httpx.put(url, params={"graph": GSP_GRAPH}, content=PERSON, headers=turtle)
+    assert response.status_code == 201, response.text
+    got = httpx.get(url, params={"graph": GSP_GRAPH})
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/turtle")
+    assert len(list(ox.parse(got.content, format=ox.RdfFormat.TURTLE))) == 2
+    # PUT - graph already in store: 204
+    response = httpx.put(url, params={"graph": GSP_GRAPH}, content=PERSON, headers=turtle)
+    assert response.status_code == 204 and response.content == b""
+    # HEAD on an existing graph: 200, no body; on a missing one: 404
+    head = httpx.head(url, params={"graph": GSP_GRAPH})
+    assert (
+        head.status_code == 200
+        and head.content == b""
+        and head.headers["content-type"].startswith("text/turtle")
+    )
+    assert httpx.head(url, params={"graph": "https://example.org/missing"}).status_code == 404
+    # POST - existing graph: 204; GET of it has both
+    response = httpx.post(url, params={"graph": GSP_GRAPH}, content=PERSON_2, headers=turtle)
+    assert response.status_code == 204
+    got = httpx.get(url, params={"graph": GSP_GRAPH}, headers={"Accept": "application/n-triples"})
+    assert len(got.text.strip().splitlines()) == 4
+    # POST - multipart/form-data: two files, one request
+    files = {
+        "a": (
+            "a.ttl",
+            b'<https://example.org/person/2> <http://xmlns.com/foaf/0.1/name> "Alice" .',
+            "text/turtle",
+        ),
+        "b": (
+            "b.nt",
+            b'<https://example.org/person/3> <http://xmlns.com/foaf/0.1/name> "Bob" .\n',
+            "application/n-triples",
+        ),
+    }
+    response = httpx.post(url, params={"graph": "https://example.org/people"}, files=files, headers=steward)
+    assert response.status_code == 201, response.text
+    got = httpx.get(
+        url, params={"graph": "https://example.org/people"}, headers={"Accept": "application/n-triples"}
+    )
+    assert sorted(line.split()[0] for line in got.text.strip().splitlines()) == [
+        "<https://example.org/person/2>",
+        "<https://example.org/person/3>",
+    ]
+    # PUT - default graph, GET of it
+    response = httpx.put(url, params={"default": ""}, content=PERSON, headers=turtle)
+    assert response.status_code == 204
+    got = httpx.get(url, params={"default": ""}, headers={"Accept": "application/ld+json"})
+    assert got.status_code == 200 and "Jane Doe" in got.text
+    # PUT - mismatched payload: 400; an unsupported type: 415; a relative graph IRI: 400
+    response = httpx.put(url, params={"graph": GSP_GRAPH}, content=b"<rdf:RDF", headers=turtle)
+    assert response.status_code == 400 and "request body" in response.json()["detail"]
+    response = httpx.put(
+        url, params={"graph": GSP_GRAPH}, content=PERSON, headers={**steward, "Content-Type": "image/png"}
+    )
+    assert response.status_code == 415
+    response = httpx.put(url, params={"graph": "person/1"}, content=PERSON, headers=turtle)
+    assert response.status_code == 400
+    assert httpx.get(url, params={"graph": "person/1"}).status_code == 400
+    # a write without a token
+    assert (
+        httpx.put(
+            url, params={"graph": GSP_GRAPH}, content=PERSON, headers={"Content-Type": "text/turtle"}
+        ).status_code
+        == 401
+    )
+    # DELETE - existing graph: 204, then GET: 404; DELETE - non-existent graph: 404
+    assert httpx.delete(url, params={"graph": GSP_GRAPH}, headers=steward).status_code == 204
+    assert httpx.get(url, params={"graph": GSP_GRAPH}).status_code == 404
+    assert httpx.delete(url, params={"graph": GSP_GRAPH}, headers=steward).status_code == 404
+
+
+def test_a_graph_store_write_is_validated(service: tuple[str, dict[str, str]]) -> None:
+    base, tokens = service
+    body = (
+        "@prefix kg: <https://w3id.org/ilbirs/def/> . @prefix dwciri: <http://rs.tdwg.org/dwc/iri/> .\n"
+        f"<{UMAI}> dwciri:sex <https://w3id.org/ilbirs/vocab/sex/other> ."
+    )
+    response = httpx.post(
+        base + "/graphs",
+        params={"graph": "https://example.org/wrong-sex"},
+        content=body,
+        headers={**bearer(tokens["steward"]), "Content-Type": "text/turtle"},
+    )
+    assert response.status_code == 422
+    assert response.json()["report"]["counts"]["Violation"] == 1
+    assert httpx.get(base + "/graphs", params={"graph": "https://example.org/wrong-sex"}).status_code == 404
+
+
+def test_sparqlwrapper_queries_in_every_format_and_updates_with_a_token(
+    service: tuple[str, dict[str, str]],
+) -> None:
+    base, tokens = service
+    client = SPARQLWrapper(base + "/sparql")
+    client.setQuery(f"SELECT ?name WHERE {{ <{UMAI}> <http://rs.tdwg.org/dwc/terms/organismName> ?name }}")
+    for fmt in ("json", "xml", "csv", "tsv"):
+        client.setReturnFormat(fmt)
+        result = client.query()
+        assert result.response.status == 200
+        converted = result.convert()
+        text = (
+            converted
+            if isinstance(converted, bytes | str)
+            else str(converted.toxml() if fmt == "xml" else converted)
+        )
+        assert "Umai" in (text.decode() if isinstance(text, bytes) else text)
+    writer = SPARQLWrapper(base + "/sparql", updateEndpoint=base + "/sparql")
+    writer.addCustomHttpHeader("Authorization", f"Bearer {tokens['steward']}")
+    writer.setMethod(POST)
+    writer.setQuery(
+        'INSERT DATA { GRAPH <https://example.org/wrapper> { <https://example.org/w> <https://example.org/p> "via SPARQLWrapper" } }'
+    )
+    assert writer.query().response.status == 200
+    client.setQuery('ASK { ?s ?p "via SPARQLWrapper" }')
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["boolean"] is True
