@@ -22,6 +22,7 @@ from ilbirs.graph import IlbirsError, bundle_loaded
 from ilbirs.graph.store import Store
 
 from . import graphs, sparql
+from .cache import ResponseCache
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
 from .stores import build_remote_store
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.settings = settings
         app.state.store = build_store(settings)
         app.state.tokens = TokenStore(settings.tokens_path)
+        app.state.cache = ResponseCache()
         yield
 
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)

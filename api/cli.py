@@ -6,6 +6,7 @@ check failed); 2 bad input or usage (an unreadable or unparsable file, an unknow
 
 from __future__ import annotations
 
+import getpass
 import json
 import time
 from collections.abc import Mapping
@@ -453,6 +454,18 @@ def load(
             console.print(f"{path}: {quads} quads", highlight=False)
     elapsed = time.perf_counter() - start
     rate = total / elapsed if elapsed > 0 else float("inf")
+    # Logged like every change, which moves the store's version on (cached answers expire).
+    # A bulk load is not validated: run `ilbirs validate` after it.
+    from ilbirs.graph.changes import QuadChange, apply_change
+
+    names = ", ".join(p.name for p in files)
+    apply_change(
+        target,
+        QuadChange(),
+        expected_version=None,
+        actor=getpass.getuser(),
+        reason=f"ilbirs load {names}: {total} quads",
+    )
     console.print(
         f"loaded {total} quads from {len(files)} file(s) in {elapsed:.2f} s ({rate:,.0f} quads/s)",
         highlight=False,

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
 
-from ilbirs.graph.changes import ConflictError, QuadChange
+from ilbirs.graph.changes import ConflictError, QuadChange, current_version
 from ilbirs.graph.service import Limits, check_depth, run_query, service_description
 from ilbirs.graph.sparql_text import analyse
 from ilbirs.graph.store import Store
@@ -27,6 +27,7 @@ from ilbirs.graph.validation import report_graph, report_json
 from ilbirs.graph.writes import InvalidChangeError, update_change, write
 
 from .auth import require
+from .cache import ResponseCache, etag_for
 from .conneg import NotAcceptableHeaderError, negotiate
 from .errors import ProblemError
 from .tokens import Token
@@ -201,11 +202,24 @@ async def sparql(request: Request) -> Response:
     if default or named:
         dataset = QueryDataset(default, named)
     store: Store = request.app.state.store
-    result = await run_in_threadpool(run_query, store, query, limits=limits, dataset=dataset)
-    offered = list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES)
+    info = analyse(query)
+    offered = list(GRAPH_TYPES) if info.form in ("CONSTRUCT", "DESCRIBE") else list(RESULT_TYPES)
     chosen = choose(request, offered)
+    version = await run_in_threadpool(current_version, store)
+    etag = etag_for(version, query, repr(dataset), chosen)
+    headers = {"Vary": "Accept", "ETag": etag}
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    cache: ResponseCache = request.app.state.cache
+    cached = cache.get(etag)
+    if cached is not None:
+        return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})
+    result = await run_in_threadpool(run_query, store, query, limits=limits, dataset=dataset)
+    if (result.kind == "graph") != (chosen in GRAPH_TYPES):  # the form was misread: negotiate again
+        chosen = choose(request, list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES))
     content = await run_in_threadpool(convert, result, chosen)
-    return Response(content, media_type=content_type(chosen), headers={"Vary": "Accept"})
+    cache.put(etag, content, content_type(chosen))
+    return Response(content, media_type=content_type(chosen), headers=headers)
 
 
 async def _run_update(request: Request, update: str, params: list[tuple[str, str]]) -> Response:
@@ -262,7 +276,6 @@ async def run_write(
         raise ProblemError(
             409, "Conflict", f"other writers kept changing the store; send it again ({exc})"
         ) from exc
-    request.app.state.generation = getattr(request.app.state, "generation", 0) + 1
     record = outcome.record
     body = {
         "version": record.version if record else None,

@@ -336,3 +336,19 @@ def test_errors_are_never_a_200_with_a_cut_off_body(endpoint: str) -> None:
 def test_quoted_iris_travel_unchanged(endpoint: str) -> None:
     response = httpx.get(endpoint + "?query=" + quote(f"ASK {{ <{UMAI}> ?p ?o }}"))
     assert response.json()["boolean"] is True
+
+
+def test_etag_304_and_the_cache(endpoint: str) -> None:
+    query = f"SELECT ?p ?o WHERE {{ <{UMAI}> ?p ?o }} ORDER BY ?p ?o"
+    first = httpx.get(endpoint, params={"query": query})
+    etag = first.headers["etag"]
+    assert etag.startswith('"v') and first.status_code == 200
+    again = httpx.get(endpoint, params={"query": query}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    # Another format of the same query is another representation, with its own tag.
+    as_csv = httpx.get(endpoint, params={"query": query}, headers={"Accept": "text/csv"})
+    assert as_csv.headers["etag"] != etag
+    # Answered again from the cache, byte for byte (one of the two workers may not have it yet).
+    repeats = [httpx.get(endpoint, params={"query": query}) for _ in range(4)]
+    assert all(r.content == first.content and r.headers["etag"] == etag for r in repeats)
+    assert any(r.headers.get("ilbirs-cache") == "hit" for r in repeats)

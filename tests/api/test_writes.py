@@ -313,3 +313,24 @@ def test_sparqlwrapper_queries_in_every_format_and_updates_with_a_token(
     client.setQuery('ASK { ?s ?p "via SPARQLWrapper" }')
     client.setReturnFormat(JSON)
     assert client.query().convert()["boolean"] is True
+
+
+def test_an_accepted_write_changes_the_etag_and_empties_the_cache(
+    service: tuple[str, dict[str, str]],
+) -> None:
+    base, tokens = service
+    query = "SELECT ?o WHERE { <https://example.org/etag> <https://example.org/p> ?o }"
+    first = httpx.get(base + "/sparql", params={"query": query})
+    for _ in range(3):
+        httpx.get(base + "/sparql", params={"query": query})
+    update = 'INSERT DATA { GRAPH <https://example.org/etag-test> { <https://example.org/etag> <https://example.org/p> "new" } }'
+    assert (
+        httpx.post(base + "/sparql", data={"update": update}, headers=bearer(tokens["steward"])).status_code
+        == 200
+    )
+    for _ in range(4):  # every worker
+        after = httpx.get(
+            base + "/sparql", params={"query": query}, headers={"If-None-Match": first.headers["etag"]}
+        )
+        assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
+        assert after.json()["results"]["bindings"][0]["o"]["value"] == "new"
