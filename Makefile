@@ -13,9 +13,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-run: $(BIN)/python ## Install Ilbirs (non-editable) and run the main job
+run: $(BIN)/python ## Install Ilbirs (non-editable) and serve the knowledge graph on http://127.0.0.1:8000
 	$(BIN)/python -m pip install --quiet .
 	$(BIN)/ilbirs info
+	$(BIN)/ilbirs serve
 
 install-dev: $(BIN)/python ## Install Ilbirs editable, with the test tools
 	$(BIN)/python -m pip install --quiet -e '.[test]'
