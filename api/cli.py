@@ -358,6 +358,7 @@ def serve(
                 update={
                     "store_url": server.query_url,
                     "store_update_url": server.update_url,
+                    "store_graph_store_url": server.graph_store_url,
                     "engine_pid_file": pid_file,
                 }
             )

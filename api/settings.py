@@ -6,6 +6,7 @@ file), then passed down: ``ilbirs.graph`` never reads it.
 | ``ILBIRS_DATA_DIR`` | ``./ilbirs-data`` | where the embedded store keeps its data (``store/``) and write lock |
 | ``ILBIRS_STORE_URL`` | (none) | a SPARQL 1.1 query endpoint; when set, Ilbirs uses that engine instead of its own |
 | ``ILBIRS_STORE_UPDATE_URL`` | the query URL | the SPARQL 1.1 update endpoint of that engine |
+| ``ILBIRS_STORE_GRAPH_STORE_URL`` | (none) | the engine's Graph Store Protocol endpoint; files then load through it (one request per graph) instead of INSERT batches |
 | ``ILBIRS_STORE_AUTH`` | ``none`` | ``none``, ``basic``, ``digest`` or ``bearer`` |
 | ``ILBIRS_STORE_USER`` / ``ILBIRS_STORE_PASSWORD`` / ``ILBIRS_STORE_TOKEN`` | (none) | credentials for that auth |
 | ``ILBIRS_STORE_UNION_PARAMETER`` | ``union-default-graph`` | the engine's parameter for "default graph = union of graphs"; empty if it does so by itself |
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("ilbirs-data")
     store_url: str | None = None
     store_update_url: str | None = None
+    store_graph_store_url: str | None = None
     store_auth: Literal["none", "basic", "digest", "bearer"] = "none"
     store_user: str | None = None
     store_password: str | None = None

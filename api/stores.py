@@ -24,6 +24,7 @@ def build_remote_store(settings: Settings) -> RemoteStore:
         timeout=settings.query_timeout_s + 5,
         lock_path=settings.lock_path,
         engine_pid_file=settings.engine_pid_file,
+        graph_store_url=settings.store_graph_store_url,
         retry_s=5.0 if settings.engine_pid_file else 0.0,  # a supervised engine comes back in < 1 s
     )
 

@@ -143,6 +143,10 @@ class OxigraphServer:
     def update_url(self) -> str:
         return self.base_url + "/update"
 
+    @property
+    def graph_store_url(self) -> str:
+        return self.base_url + "/store"
+
     def start(self, *, wait_s: float = 30.0) -> OxigraphServer:
         """Start the process and wait until it answers a query.
 

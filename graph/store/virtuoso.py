@@ -99,6 +99,7 @@ class VirtuosoServer:
             union_parameter=None,
             dataset_by_protocol=True,
             hidden_graphs=VIRTUOSO_SYSTEM_GRAPHS,
+            graph_store_url=self.query_url.rsplit("/", 1)[0] + "/sparql-graph-crud-auth",
         )
 
     def start(self, *, wait_s: float = 60.0) -> VirtuosoServer:
