@@ -132,9 +132,8 @@ async def _exists(store: Store, graph: URIRef) -> bool:
     return bool(await run_in_threadpool(graph_quads, store, graph))
 
 
-@router.put("/graphs", summary="Replace a graph (Graph Store Protocol)", status_code=204)
-async def put_graph(request: Request) -> Response:
-    """Replace the graph with the body: 201 if it is new, 204 otherwise; 422 if invalid."""
+async def _send_graph(request: Request, *, replace: bool) -> Response:
+    """PUT (``replace``) or POST: 201 if the graph is new, 204 otherwise; 422 if invalid."""
     token = require(request, "steward")
     assert token is not None
     graph = _target(request)
@@ -143,31 +142,23 @@ async def put_graph(request: Request) -> Response:
     existed = await _exists(store, graph)
 
     def change() -> QuadChange:
-        return graph_change(store, graph, triples, replace=True)
+        return graph_change(store, graph, triples, replace=replace)
 
     params = list(request.query_params.multi_items())
-    return await run_write(
-        request, change, token, params, default_reason="Graph Store PUT", created=not existed
-    )
+    reason = "Graph Store PUT" if replace else "Graph Store POST"
+    return await run_write(request, change, token, params, default_reason=reason, created=not existed)
+
+
+@router.put("/graphs", summary="Replace a graph (Graph Store Protocol)", status_code=204)
+async def put_graph(request: Request) -> Response:
+    """Replace the graph with the body: 201 if it is new, 204 otherwise; 422 if invalid."""
+    return await _send_graph(request, replace=True)
 
 
 @router.post("/graphs", summary="Add to a graph (Graph Store Protocol)", status_code=204)
 async def post_graph(request: Request) -> Response:
     """Add the body's triples to the graph: 201 if it is new, 204 otherwise; 422 if invalid."""
-    token = require(request, "steward")
-    assert token is not None
-    graph = _target(request)
-    triples = await _triples(request, graph)
-    store: Store = request.app.state.store
-    existed = await _exists(store, graph)
-
-    def change() -> QuadChange:
-        return graph_change(store, graph, triples, replace=False)
-
-    params = list(request.query_params.multi_items())
-    return await run_write(
-        request, change, token, params, default_reason="Graph Store POST", created=not existed
-    )
+    return await _send_graph(request, replace=False)
 
 
 @router.delete("/graphs", summary="Delete a graph (Graph Store Protocol)", status_code=204)

@@ -214,7 +214,7 @@ async def sparql(request: Request) -> Response:
     cached = cache.get(etag)
     if cached is not None:
         return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})
-    result = await run_in_threadpool(run_query, store, query, limits=limits, dataset=dataset)
+    result = await run_in_threadpool(run_query, store, query, limits=limits, dataset=dataset, info=info)
     if (result.kind == "graph") != (chosen in GRAPH_TYPES):  # the form was misread: negotiate again
         chosen = choose(request, list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES))
     content = await run_in_threadpool(convert, result, chosen)

@@ -18,7 +18,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from .errors import LimitError, QueryError, RefusedError
-from .sparql_text import analyse
+from .sparql_text import SparqlInfo, analyse
 from .store import Store
 from .store.base import QueryDataset, RawResult
 from .store.results import GRAPH_TYPES, RESULT_TYPES
@@ -73,7 +73,14 @@ def check_depth(depth: int, limits: Limits) -> None:
         )
 
 
-def run_query(store: Store, text: str, *, limits: Limits, dataset: QueryDataset | None = None) -> RawResult:
+def run_query(
+    store: Store,
+    text: str,
+    *,
+    limits: Limits,
+    dataset: QueryDataset | None = None,
+    info: SparqlInfo | None = None,
+) -> RawResult:
     """Run the SPARQL query ``text`` on ``store`` within ``limits``.
 
     ``dataset`` is the protocol's dataset (``default-graph-uri`` / ``named-graph-uri``);
@@ -84,7 +91,7 @@ def run_query(store: Store, text: str, *, limits: Limits, dataset: QueryDataset 
     :raises QueryTimeoutError: it ran past the time limit and was stopped.
     :raises LimitError: the result has more than ``max_rows`` rows or ``max_bytes`` bytes.
     """
-    info = analyse(text)
+    info = info or analyse(text)  # the caller may have read it already
     check_depth(info.depth, limits)
     if info.is_update:
         raise QueryError("this is a SPARQL Update: send it as `update=` or as application/sparql-update")

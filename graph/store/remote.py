@@ -308,7 +308,7 @@ class RemoteStore:
                 timeout_s is not None and time.monotonic() - started >= timeout_s
             ):
                 raise QueryTimeoutError(
-                    f"the query ran past its time limit of {timeout_s} s and was stopped"
+                    f"the query ran past its time limit of {timeout_s or self.timeout:g} s and was stopped"
                 ) from exc
             raise
 
