@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
+import sys
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -349,6 +351,10 @@ def serve(
     settings = _settings(overrides)
     console = Console(stderr=True, soft_wrap=True)
     server = None
+    # SIGTERM (systemd, Docker) must stop the engine too: uvicorn re-raises the signal it
+    # caught once it has shut down, and the default action would end this process before the
+    # ``finally`` below; as SystemExit it runs.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     try:
         if not settings.store_url:
             pid_file = settings.data_dir / "engine.pid"

@@ -6,11 +6,18 @@ update (``ilbirs.graph.writes``): 422 with the report when it would break the sh
 
 Statuses as the specification gives them: 201 when a write creates the graph, 204 otherwise,
 404 for a graph that does not exist, 400 for a relative or missing graph IRI, 415 for a body
-in a type Ilbirs does not read.
+in a type Ilbirs does not read. A POST to ``/graphs`` itself (no ``graph``, no ``default``)
+creates a graph with a new IRI under ``https://w3id.org/ilbirs/graph/upload/`` and answers 201
+with that IRI as ``Location``.
+
+A graph exists while it holds triples: like Virtuoso (and as SPARQL 1.1 Update allows for
+stores that do not record empty graphs), Ilbirs keeps no empty graph, so a PUT of an empty
+document leaves nothing to GET (404).
 """
 
 from __future__ import annotations
 
+import uuid
 from email.parser import BytesParser
 from email.policy import HTTP
 
@@ -40,6 +47,9 @@ _BY_EXTENSION = {
     ".rdf": "application/rdf+xml",
     ".owl": "application/rdf+xml",
 }
+
+
+NEW_GRAPHS = "https://w3id.org/ilbirs/graph/upload/"
 
 
 def _target(request: Request) -> URIRef:
@@ -136,17 +146,27 @@ async def _send_graph(request: Request, *, replace: bool) -> Response:
     """PUT (``replace``) or POST: 201 if the graph is new, 204 otherwise; 422 if invalid."""
     token = require(request, "steward")
     assert token is not None
-    graph = _target(request)
+    named = "graph" in request.query_params or "default" in request.query_params
+    minted = not replace and not named  # a POST to the graph store itself
+    graph = URIRef(NEW_GRAPHS + str(uuid.uuid4())) if minted else _target(request)
     triples = await _triples(request, graph)
     store: Store = request.app.state.store
-    existed = await _exists(store, graph)
+    existed = not minted and await _exists(store, graph)
 
     def change() -> QuadChange:
         return graph_change(store, graph, triples, replace=replace)
 
     params = list(request.query_params.multi_items())
     reason = "Graph Store PUT" if replace else "Graph Store POST"
-    return await run_write(request, change, token, params, default_reason=reason, created=not existed)
+    return await run_write(
+        request,
+        change,
+        token,
+        params,
+        default_reason=reason,
+        created=not existed,
+        location=str(graph) if minted else None,
+    )
 
 
 @router.put("/graphs", summary="Replace a graph (Graph Store Protocol)", status_code=204)
@@ -157,7 +177,8 @@ async def put_graph(request: Request) -> Response:
 
 @router.post("/graphs", summary="Add to a graph (Graph Store Protocol)", status_code=204)
 async def post_graph(request: Request) -> Response:
-    """Add the body's triples to the graph: 201 if it is new, 204 otherwise; 422 if invalid."""
+    """Add the body's triples to the graph: 201 if it is new, 204 otherwise; 422 if invalid.
+    Without ``graph`` or ``default``: a new graph, 201 with its IRI as ``Location``."""
     return await _send_graph(request, replace=False)
 
 

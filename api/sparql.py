@@ -214,12 +214,19 @@ async def sparql(request: Request) -> Response:
     cached = cache.get(etag)
     if cached is not None:
         return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})
-    result = await run_in_threadpool(run_query, store, query, limits=limits, dataset=dataset, info=info)
+    result = await run_in_threadpool(
+        run_query, store, query, limits=limits, dataset=dataset, info=info, base=_endpoint(request)
+    )
     if (result.kind == "graph") != (chosen in GRAPH_TYPES):  # the form was misread: negotiate again
         chosen = choose(request, list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES))
     content = await run_in_threadpool(convert, result, chosen)
     cache.put(etag, content, content_type(chosen))
     return Response(content, media_type=content_type(chosen), headers=headers)
+
+
+def _endpoint(request: Request) -> str:
+    """This endpoint's URL: the base IRI of requests that declare none."""
+    return str(request.url.replace(query="", fragment=""))
 
 
 async def _run_update(request: Request, update: str, params: list[tuple[str, str]]) -> Response:
@@ -235,7 +242,9 @@ async def _run_update(request: Request, update: str, params: list[tuple[str, str
     store: Store = request.app.state.store
 
     def change() -> QuadChange:
-        return update_change(store, update, using=using, max_copy_quads=settings.max_copy_quads)
+        return update_change(
+            store, update, using=using, max_copy_quads=settings.max_copy_quads, base=_endpoint(request)
+        )
 
     return await run_write(request, change, token, params, default_reason="SPARQL Update")
 
@@ -248,9 +257,11 @@ async def run_write(
     *,
     default_reason: str,
     created: bool | None = None,
+    location: str | None = None,
 ) -> Response:
     """Validate and apply a write; answer 200 with what changed (``created`` ``None``: SPARQL
-    Update), or 201 with it (``True``) or 204 (``False``) for the Graph Store Protocol; 422
+    Update), or 201 with it (``True``, with ``location`` as its ``Location``) or 204
+    (``False``) for the Graph Store Protocol; 422
     with the validation report when the change would break the shapes, 409 on a conflict.
 
     Who: the token's name; why: ``reason`` (parameter or ``Ilbirs-Reason`` header); from which
@@ -286,7 +297,8 @@ async def run_write(
     }
     if created is False:
         return Response(status_code=204)
-    return JSONResponse(body, status_code=201 if created else 200)
+    headers = {"Location": location} if location else None
+    return JSONResponse(body, status_code=201 if created else 200, headers=headers)
 
 
 def _invalid(request: Request, exc: InvalidChangeError) -> Response:
@@ -307,7 +319,7 @@ def _invalid(request: Request, exc: InvalidChangeError) -> Response:
 
 def _description(request: Request, limits: Limits) -> Response:
     chosen = choose(request, _DESCRIPTION_TYPES)
-    endpoint = str(request.url.replace(query=""))
+    endpoint = _endpoint(request)
     graph = service_description(endpoint, limits)
     content = graph.serialize(format=_RDFLIB_FORMAT[chosen], encoding="utf-8")
     return Response(content, media_type=content_type(chosen), headers={"Vary": "Accept"})

@@ -16,8 +16,9 @@ them itself.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -30,6 +31,7 @@ from .errors import IlbirsError
 from .namespace import KG
 from .resources import query_dir
 from .store import Store
+from .store.base import bind_update
 from .store.scratch import DEFAULT_GRAPH
 
 __all__ = [
@@ -45,6 +47,9 @@ __all__ = [
 #: The graph that holds the store's version and the log of changes.
 SYSTEM_GRAPH = URIRef("https://w3id.org/ilbirs/graph/system")
 _STORE_NODE = URIRef("https://w3id.org/ilbirs/id/store")
+
+_PLACEHOLDER = re.compile(r"%%(DELETE|INSERT)%%")
+_BATCH = 500  # quads per operation
 
 #: A quad of rdflib terms: subject, predicate, object, graph (``DEFAULT_GRAPH`` for the default graph).
 Quad = tuple[Identifier, URIRef, Identifier, URIRef]
@@ -102,6 +107,25 @@ def _block(quads: Iterable[Quad], *, allow_blank: bool) -> str:
     return "\n  ".join(lines)
 
 
+def _fill(template: str, blocks: dict[str, str]) -> str:
+    """The placeholders of ``template`` replaced in one pass (a block is never scanned)."""
+    return _PLACEHOLDER.sub(lambda m: blocks[m[1]], template)
+
+
+def _batches(removed: list[Quad], added: Iterable[Quad]) -> Iterator[tuple[list[Quad], list[Quad]]]:
+    """The quads of a change in operations of at most ``_BATCH`` quads: removals first, then
+    additions; the added quads with blank nodes all in one operation (a blank node label
+    names one node only within one operation)."""
+    plain = [q for q in added if not isinstance(q[0], BNode) and not isinstance(q[2], BNode)]
+    blank = [q for q in added if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
+    for start in range(0, len(removed), _BATCH):
+        yield removed[start : start + _BATCH], []
+    for start in range(0, len(plain), _BATCH):
+        yield [], plain[start : start + _BATCH]
+    if blank:
+        yield [], blank
+
+
 def current_version(store: Store) -> int:
     """The store's version: 0 for a store no change was ever applied to."""
     rows = store.select(
@@ -133,9 +157,6 @@ def apply_change(
     time = datetime.now(UTC).replace(microsecond=0)
     by_value = (q for q in change.removed if q[3] not in change.cleared)
     cleared = " ".join(g.n3() for g in sorted(change.cleared) if g != DEFAULT_GRAPH)
-    update = _update("apply_change").replace("%%DELETE%%", _block(by_value, allow_blank=False))
-    update = update.replace("%%CLEARED%%", f"VALUES ?cleared {{ {cleared} }}")
-    update = update.replace("%%INSERT%%", _block(change.added, allow_blank=True))
     bindings: dict[str, Identifier] = {
         "change": iri,
         "actor": Literal(actor),
@@ -148,9 +169,22 @@ def apply_change(
         bindings["expected"] = Literal(expected_version)
     if source is not None:
         bindings["source"] = source
+    # Bind first, then fill in the quads: a literal of the change may hold "WHERE {" or a
+    # placeholder's name, and is never scanned or replaced in.
+    cleared_block = f"VALUES ?cleared {{ {cleared} }}"
+    operations = [bind_update(_update("apply_change"), bindings).replace("%%CLEARED%%", cleared_block)]
+    for deleted, inserted in _batches(list(by_value), change.added):
+        batch = bind_update(_update("apply_quads"), {"change": iri})
+        operations.append(
+            _fill(
+                batch,
+                {"DELETE": _block(deleted, allow_blank=False), "INSERT": _block(inserted, allow_blank=True)},
+            )
+        )
+    update = " ;\n".join(operations)
     with store.write_lock():
         store.update(_update("init_version"))
-        store.update(update, bindings=bindings)
+        store.update(update)
     rows = store.select(
         "SELECT ?v WHERE { GRAPH ?system { ?change ?version ?v } }",
         bindings={"system": SYSTEM_GRAPH, "change": iri, "version": KG.version},

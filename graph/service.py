@@ -18,7 +18,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from .errors import LimitError, QueryError, RefusedError
-from .sparql_text import SparqlInfo, analyse
+from .sparql_text import SparqlInfo, analyse, with_base
 from .store import Store
 from .store.base import QueryDataset, RawResult
 from .store.results import GRAPH_TYPES, RESULT_TYPES
@@ -80,11 +80,13 @@ def run_query(
     limits: Limits,
     dataset: QueryDataset | None = None,
     info: SparqlInfo | None = None,
+    base: str | None = None,
 ) -> RawResult:
     """Run the SPARQL query ``text`` on ``store`` within ``limits``.
 
     ``dataset`` is the protocol's dataset (``default-graph-uri`` / ``named-graph-uri``);
-    without it, the default graph is the union of all graphs.
+    without it, the default graph is the union of all graphs. ``base``: the IRI relative IRIs
+    resolve against when the query declares no BASE (the endpoint's URL).
 
     :raises QueryError: not a query (an update, or no query at all), or the engine refused it.
     :raises RefusedError: a SERVICE call the allow-list does not name.
@@ -97,7 +99,11 @@ def run_query(
         raise QueryError("this is a SPARQL Update: send it as `update=` or as application/sparql-update")
     check_services(info.services, limits)
     result = store.execute(
-        text, form=info.form, dataset=dataset, timeout_s=limits.timeout_s, max_bytes=limits.max_bytes
+        with_base(text, info, base),
+        form=info.form,
+        dataset=dataset,
+        timeout_s=limits.timeout_s,
+        max_bytes=limits.max_bytes,
     )
     if result.size > limits.max_rows:
         unit = "triples" if result.kind == "graph" else "rows"

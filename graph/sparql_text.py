@@ -24,13 +24,14 @@ from urllib.parse import urljoin
 
 from .errors import QueryError
 
-__all__ = ["QUERY_FORMS", "UPDATE_KEYWORDS", "SparqlInfo", "analyse", "decode_escapes"]
+__all__ = ["QUERY_FORMS", "UPDATE_KEYWORDS", "SparqlInfo", "analyse", "decode_escapes", "with_base"]
 
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 )
 
+_PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\x00-\x20]*")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _TOKEN = re.compile(
     r"""
@@ -62,7 +63,10 @@ class SparqlInfo:
     ``services`` holds the endpoint of each ``SERVICE`` call, an IRI or ``?var`` for a variable
     endpoint; ``loads`` the URLs of ``LOAD`` operations; ``dataset`` whether the text has its
     own ``FROM`` / ``FROM NAMED`` (query) or ``USING`` / ``WITH`` (update) clauses; ``depth``
-    how deeply its brackets nest (engines' recursive parsers crash on very deep nesting).
+    how deeply its brackets nest (engines' recursive parsers crash on very deep nesting);
+    ``iris`` every IRI the text names (written whole or as a prefixed name of the first prologue;
+    prefixes declared after a ``;`` in an update are not resolved), ``base`` whether it
+    declares a ``BASE``.
     """
 
     form: str  # SELECT, CONSTRUCT, DESCRIBE, ASK, or UPDATE
@@ -70,6 +74,8 @@ class SparqlInfo:
     loads: tuple[str, ...]
     dataset: bool
     depth: int = 0
+    iris: frozenset[str] = frozenset()
+    base: bool = False
 
     @property
     def is_update(self) -> bool:
@@ -144,9 +150,12 @@ def analyse(text: str) -> SparqlInfo:
 
     services: list[str] = []
     loads: list[str] = []
+    iris: set[str] = set()
     dataset = False
     depth = deepest = 0
     for j in range(i, len(toks)):
+        if toks[j].kind in ("iri", "pname"):
+            iris.add(resolve(toks[j]))
         if toks[j].kind == "other":
             if toks[j].text in "([{":
                 depth += 1
@@ -164,7 +173,21 @@ def analyse(text: str) -> SparqlInfo:
             (services if word == "SERVICE" else loads).append(target)
         elif word in ("FROM", "USING") or (word == "WITH" and form == "UPDATE"):
             dataset = True
-    return SparqlInfo(form, tuple(services), tuple(loads), dataset, deepest)
+    declares_base = any(t.kind == "word" and t.text.upper() == "BASE" for t in toks)
+    return SparqlInfo(form, tuple(services), tuple(loads), dataset, deepest, frozenset(iris), declares_base)
+
+
+def with_base(text: str, info: SparqlInfo, base: str | None) -> str:
+    """``text`` with ``BASE <base>`` before it, unless it declares its own BASE (or ``base`` is
+    ``None``, or not a plain IRI): relative IRIs then resolve against the service (the SPARQL
+    1.1 Protocol lets the service define the base IRI, which "MAY be the service endpoint").
+
+    >>> with_base("SELECT * { <a> ?p ?o }", analyse("SELECT * { <a> ?p ?o }"), "https://example.org/sparql")
+    'BASE <https://example.org/sparql>\\nSELECT * { <a> ?p ?o }'
+    """
+    if base is None or info.base or not _PLAIN_IRI.fullmatch(base):
+        return text
+    return f"BASE <{base}>\n{text}"
 
 
 @dataclass(frozen=True)

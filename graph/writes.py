@@ -8,7 +8,10 @@ How the change is found:
 * any other update (``DELETE/INSERT … WHERE``, ``CLEAR``, ``COPY``…): evaluated on an
   in-memory copy of the store (``store.scratch.run_on_copy``), whose difference is the change.
   This costs a copy of the store, so it is refused above ``max_copy_quads`` with a 400 that
-  says to use DATA operations or the Graph Store Protocol;
+  says to use DATA operations or the Graph Store Protocol. The system graph (version and
+  change log) is not part of the copy: ``CLEAR ALL`` empties the data, never the log. A graph
+  that loses blank-node triples is rewritten whole (emptied by pattern, its new content
+  added), since a blank node cannot be removed by value;
 * Graph Store requests: the quads of the graph before and after.
 
 Validation is incremental (``validation.validate_change``) and reads the store through an
@@ -41,7 +44,7 @@ from .errors import IlbirsError, QueryError, RefusedError
 from .namespace import KG
 from .resources import bundle_files
 from .sparql import load_query
-from .sparql_text import Operation, analyse, operations
+from .sparql_text import Operation, analyse, operations, with_base
 from .store import Store, Triple
 from .store.base import QueryDataset, bind_rows
 from .store.scratch import DEFAULT_GRAPH, run_on_copy
@@ -173,11 +176,17 @@ def _memberships(store: Store, triples: set[Triple]) -> dict[Triple, set[URIRef]
 
 
 def update_change(
-    store: Store, text: str, *, using: QueryDataset | None = None, max_copy_quads: int = 200_000
+    store: Store,
+    text: str,
+    *,
+    using: QueryDataset | None = None,
+    max_copy_quads: int = 200_000,
+    base: str | None = None,
 ) -> QuadChange:
     """The quads a SPARQL Update request would add and remove.
 
-    ``using`` holds the protocol's ``using-graph-uri`` / ``using-named-graph-uri``.
+    ``using`` holds the protocol's ``using-graph-uri`` / ``using-named-graph-uri``; ``base``
+    the IRI relative IRIs resolve against when the request declares no BASE.
 
     :raises RefusedError: ``LOAD`` or ``SERVICE`` (they reach other hosts), a write to the
         system graph, or an update that needs a copy of a store above ``max_copy_quads``.
@@ -194,12 +203,14 @@ def update_change(
         )
     if info.services:
         raise RefusedError("SERVICE is not allowed in an update")
+    if str(SYSTEM_GRAPH) in info.iris:
+        raise RefusedError(_SYSTEM_GRAPH_REFUSED)
     if using is not None and info.dataset:
         raise QueryError(
             "the request names its dataset twice: as using-graph-uri/using-named-graph-uri and "
             "as USING/WITH in the update"
         )
-    ops = operations(text)
+    ops = operations(with_base(text, info, base))
     if not ops:
         raise QueryError("the request holds no update operation")
     if all(op.kind in ("INSERT DATA", "DELETE DATA") for op in ops):
@@ -212,24 +223,43 @@ def update_change(
                 added |= quads
                 removed -= quads
             else:
-                if any(isinstance(q[0], BNode) or isinstance(q[2], BNode) for q in quads):
+                if any(_has_blank(q) for q in quads):
                     raise QueryError("DELETE DATA cannot hold blank nodes (SPARQL 1.1 Update, 3.1.2)")
                 removed |= quads
                 added -= quads
         return _checked(QuadChange(frozenset(added), frozenset(removed)))
-    copy = all_quads(store)
+    copy = [q for q in all_quads(store) if q[3] != SYSTEM_GRAPH]
     if len(copy) > max_copy_quads:
         raise RefusedError(
             f"this update needs a copy of the store ({len(copy):,} quads; the limit is "
             f"{max_copy_quads:,}): send INSERT DATA / DELETE DATA, or use the Graph Store Protocol"
         )
     added, removed = run_on_copy(copy, _rebuilt(ops, using))
-    return _checked(QuadChange(frozenset(added), frozenset(removed)))
+    return _checked(_rewrite_blank_graphs(copy, added, removed))
+
+
+def _has_blank(quad: Quad) -> bool:
+    return isinstance(quad[0], BNode) or isinstance(quad[2], BNode)
+
+
+def _rewrite_blank_graphs(before: list[Quad], added: set[Quad], removed: set[Quad]) -> QuadChange:
+    """The change, with every named graph that loses a blank-node triple emptied by pattern
+    and given its whole new content (``QuadChange.cleared``)."""
+    graphs = {q[3] for q in removed if _has_blank(q) and q[3] != DEFAULT_GRAPH}
+    if not graphs:
+        return QuadChange(frozenset(added), frozenset(removed))
+    kept = [q for q in before if q[3] in graphs and q not in removed]
+    return QuadChange(
+        frozenset(added | set(kept)),
+        frozenset(removed | {q for q in before if q[3] in graphs}),
+        frozenset(graphs),
+    )
 
 
 def _rebuilt(ops: list[Operation], using: QueryDataset | None) -> str:
     """The request again, with all its PREFIX/BASE declarations first (Oxigraph accepts no
-    prologue after a ``;``) and ``using`` as USING clauses before each WHERE."""
+    prologue after a ``;``), ``using`` as USING clauses before each WHERE, and CLEAR / DROP
+    as CLEAR SILENT / DROP SILENT (the graph may have been emptied, and so be gone, before)."""
     clauses = ""
     if using is not None:
         clauses = " ".join(
@@ -241,17 +271,25 @@ def _rebuilt(ops: list[Operation], using: QueryDataset | None) -> str:
     parts = []
     for op in ops:
         text = op.text
+        after = text[len(op.kind) :].split(None, 1)
+        if op.kind in ("CLEAR", "DROP") and (after or [""])[0].upper() != "SILENT":
+            # A graph exists while it holds triples: emptying one that holds none is no error.
+            text = f"{op.kind} SILENT{text[len(op.kind) :]}"
         if clauses and op.where is not None:
             text = f"{text[: op.where]}{clauses} {text[op.where :]}"
         parts.append(text)
     return ops[-1].prologue + "\n" + " ;\n".join(parts)
 
 
+_SYSTEM_GRAPH_REFUSED = (
+    f"the graph <{SYSTEM_GRAPH}> holds the store's version and change log; Ilbirs alone writes "
+    "it, and updates do not read it (query it with SELECT)"
+)
+
+
 def _checked(change: QuadChange) -> QuadChange:
     if any(q[3] == SYSTEM_GRAPH for q in change.added | change.removed):
-        raise RefusedError(
-            f"the graph <{SYSTEM_GRAPH}> holds the store's version and change log; Ilbirs alone writes it"
-        )
+        raise RefusedError(_SYSTEM_GRAPH_REFUSED)
     return change
 
 
@@ -264,7 +302,7 @@ def graph_change(
     if not replace:
         return _checked(QuadChange(frozenset(new)))
     old = graph_quads(store, graph)
-    if graph != DEFAULT_GRAPH and any(isinstance(q[0], BNode) or isinstance(q[2], BNode) for q in old):
+    if graph != DEFAULT_GRAPH and any(_has_blank(q) for q in old):
         # Blank nodes cannot be removed by value: empty the graph, then add the new content.
         return _checked(QuadChange(frozenset(new), frozenset(old), frozenset({graph})))
     return _checked(QuadChange(frozenset(new - old), frozenset(old - new)))

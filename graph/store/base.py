@@ -240,8 +240,10 @@ def with_dataset(query: str, default: list[str], named: list[str]) -> str:
 
 
 def bind_update(update: str, bindings: Bindings | None) -> str:
-    """``update`` with ``bindings`` as a ``VALUES`` block opening its first ``WHERE`` group
-    (SPARQL Update has no trailing ``VALUES`` clause; see :func:`bind_values`).
+    """``update`` with ``bindings`` as a ``VALUES`` block opening each of its ``WHERE`` groups
+    (SPARQL Update has no trailing ``VALUES`` clause; see :func:`bind_values`): every
+    operation of a multi-operation request sees the same values. For Ilbirs' own update files,
+    which have no subqueries.
 
     >>> from rdflib import URIRef
     >>> bind_update("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", {"s": URIRef("https://example.org/a")})
@@ -249,4 +251,13 @@ def bind_update(update: str, bindings: Bindings | None) -> str:
 
     :raises ValueError: there are bindings but no ``WHERE`` group to put them in.
     """
-    return bind_values(update, bindings)
+    if not bindings:
+        return update
+    parts, rest = [], update
+    while (match := _group_start(rest)) is not None:
+        bound = bind_values(rest[: match.end()], bindings)  # the block goes at the very end
+        parts.append(bound)
+        rest = rest[match.end() :]
+    if not parts:
+        raise ValueError("bindings need an update with a WHERE clause")
+    return "".join(parts) + rest

@@ -49,7 +49,7 @@ def run_on_copy(quads: Iterable[ScratchQuad], update: str) -> tuple[set[ScratchQ
         store.update(update)
     except (SyntaxError, ValueError) as exc:
         raise QueryError(f"invalid SPARQL Update: {exc}") from exc
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # e.g. "The graph <…> does not exist"
         raise QueryError(f"the update cannot be evaluated: {exc}") from exc
     after = set(store)
     return {_from_ox(q) for q in after - before}, {_from_ox(q) for q in before - after}

@@ -53,8 +53,9 @@ def start(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tupl
     raise AssertionError("ilbirs serve was not ready within 60 s")
 
 
-def stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+def stop(process: subprocess.Popen[str], sent: signal.Signals = signal.SIGINT) -> str:
+    """Stop ``ilbirs serve`` as Ctrl-C does (SIGINT), or as systemd and Docker do (SIGTERM)."""
+    process.send_signal(sent)
     _, err = process.communicate(timeout=30)
     return err
 
@@ -77,14 +78,14 @@ def test_serve_starts_loads_answers_and_stops_cleanly(tmp_path: Path, workers: i
         log = stop(process)
     assert "loaded the shipped bundle" in log
     assert oxigraph_processes(data_dir) == [], "Ctrl-C must leave no process behind"
-    # A second start finds the data and does not load it again.
+    # A second start finds the data and does not load it again; SIGTERM stops it as cleanly.
     process, port = start(data_dir)
     try:
         assert get(f"http://127.0.0.1:{port}/ready")[0] == 200
     finally:
-        log = stop(process)
+        log = stop(process, signal.SIGTERM)
     assert "loaded the shipped bundle" not in log
-    assert oxigraph_processes(data_dir) == []
+    assert oxigraph_processes(data_dir) == [], "SIGTERM must leave no process behind"
 
 
 def test_ready_is_503_with_a_problem_when_the_store_is_down(tmp_path: Path) -> None:

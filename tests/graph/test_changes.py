@@ -28,10 +28,8 @@ def quad(i: int, text: str = "x") -> tuple[URIRef, URIRef, Literal, URIRef]:
 
 
 def data_quads(store: Store) -> int:
-    rows = store.select(
-        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": G}, union=False
-    )
-    return int(str(rows[0]["n"]))
+    # Rows, not COUNT(*): Virtuoso 7 counts 1 for a GRAPH <g> that is not in the dataset.
+    return len(store.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": G}, union=False))
 
 
 def test_a_change_lands_and_is_logged(store: Store) -> None:
@@ -219,3 +217,55 @@ def test_a_cleared_graph_loses_its_blank_nodes_and_only_that_graph(store: Store)
         ("https://example.org/b", str(other)),
         ("https://example.org/c", str(g)),
     ]
+
+
+def test_a_literal_that_looks_like_sparql_is_written_as_it_is(store: Store) -> None:
+    """The change's quads are filled in after the bindings: a literal holding ``WHERE {`` or a
+    placeholder's name reaches the store unchanged, and the change is still version-guarded."""
+    text = 'SELECT $this WHERE { $this ?p ?o } # %%INSERT%% %%DELETE%% "quoted"\n'
+    record = apply_change(
+        store,
+        QuadChange(added=frozenset({quad(1, text)})),
+        expected_version=0,
+        actor="t",
+        reason="a SHACL-SPARQL constraint as data",
+    )
+    [row] = store.select("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": G}, union=False)
+    assert (str(row["o"]), record.version) == (text, 1)
+    apply_change(
+        store, QuadChange(removed=frozenset({quad(1, text)})), expected_version=1, actor="t", reason="undo"
+    )
+    assert data_quads(store) == 0
+    with pytest.raises(ConflictError):
+        apply_change(
+            store, QuadChange(added=frozenset({quad(2, text)})), expected_version=1, actor="t", reason="late"
+        )
+    assert data_quads(store) == 0
+
+
+def test_clearing_a_graph_and_removing_many_quads_is_one_pass(store: Store) -> None:
+    """A cleared graph with blank nodes and 2,000 quads removed by value in one change. (The
+    two used to share one operation, which wrote each quad once per triple of the cleared
+    graph: ``CLEAR ALL`` on the shipped data ran past 35 s and grew Oxigraph's write-ahead log
+    to 1.3 GB; now 1.1 s through ``/sparql``.)"""
+    other = URIRef("https://example.org/other")
+    many = {(URIRef(f"{EX}s{i}"), RDFS.label, Literal(i), other) for i in range(2000)}
+    apply_change(store, QuadChange(added=frozenset(many)), expected_version=None, actor="t", reason="fill")
+    store.update(
+        "INSERT { GRAPH <https://example.org/g> { "
+        + " ".join(f"<{EX}a{i}> <{EX}p> [ <{EX}q> {i} ] ." for i in range(300))
+        + " } } WHERE {}"
+    )
+    apply_change(
+        store,
+        QuadChange(removed=frozenset(many), cleared=frozenset({G})),
+        expected_version=None,
+        actor="t",
+        reason="empty both",
+    )
+    rows = store.select(
+        "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } FILTER (?g != ?system) }",
+        bindings={"system": SYSTEM_GRAPH},
+        union=False,
+    )
+    assert rows == []
