@@ -210,6 +210,13 @@ def test_bad_updates(client: Client) -> None:
         assert response.status_code == status, (media_type, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
     assert not client.ask("ASK { <http://example.org/bad> ?p ?o }")
+    # Not in the manifest: moving a graph that does not exist fails (without SILENT).
+    response = client.update("MOVE <http://example.org/missing> TO <http://example.org/bad>")
+    assert response.status_code == 400 and "does not exist" in response.json()["detail"]
+    assert (
+        client.update("MOVE SILENT <http://example.org/missing> TO <http://example.org/bad>").status_code
+        == 200
+    )
 
 
 # -- Graph Store HTTP Protocol (indirect graph identification) ---------------------------------
