@@ -12,6 +12,8 @@ from ilbirs.graph.errors import (
     QueryError,
     QueryTimeoutError,
     RefusedError,
+    ServiceError,
+    ServiceTimeoutError,
     StoreError,
 )
 
@@ -19,6 +21,8 @@ __all__ = ["STATUS", "ProblemError", "problem", "problem_for", "status_for"]
 
 #: Exception -> (HTTP status, title, Retry-After seconds), most specific first.
 STATUS: list[tuple[type[IlbirsError], int, str, int | None]] = [
+    (ServiceTimeoutError, 504, "SERVICE call timed out", None),
+    (ServiceError, 502, "SERVICE call failed", None),
     (QueryTimeoutError, 503, "Query timed out", 5),
     (QueryError, 400, "Invalid query", None),
     (RefusedError, 400, "Not allowed", None),

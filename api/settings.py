@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     max_result_bytes: int = 64 * 1024 * 1024
     max_body_bytes: int = 10 * 1024 * 1024
     service_allow: str = ""
+    service_timeout_s: float = 10.0
     engine_pid_file: Path | None = None
     tokens_file: Path | None = None
     anonymous_queries: bool = True
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
             max_rows=self.max_rows,
             max_bytes=self.max_result_bytes,
             services=frozenset(self.service_allow.replace(",", " ").split()),
+            service_timeout_s=self.service_timeout_s,
         )
 
     @property

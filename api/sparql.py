@@ -205,22 +205,26 @@ async def sparql(request: Request) -> Response:
     info = analyse(query)
     offered = list(GRAPH_TYPES) if info.form in ("CONSTRUCT", "DESCRIBE") else list(RESULT_TYPES)
     chosen = choose(request, offered)
-    version = await run_in_threadpool(current_version, store)
-    etag = etag_for(version, query, repr(dataset), chosen)
-    headers = {"Vary": "Accept", "ETag": etag}
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
     cache: ResponseCache = request.app.state.cache
-    cached = cache.get(etag)
-    if cached is not None:
-        return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})
+    headers = {"Vary": "Accept"}
+    etag = None
+    if not info.services:  # an answer with another endpoint's data is not this store's to tag
+        version = await run_in_threadpool(current_version, store)
+        etag = etag_for(version, query, repr(dataset), chosen)
+        headers["ETag"] = etag
+        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        cached = cache.get(etag)
+        if cached is not None:
+            return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})
     result = await run_in_threadpool(
         run_query, store, query, limits=limits, dataset=dataset, info=info, base=_endpoint(request)
     )
     if (result.kind == "graph") != (chosen in GRAPH_TYPES):  # the form was misread: negotiate again
         chosen = choose(request, list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES))
     content = await run_in_threadpool(convert, result, chosen)
-    cache.put(etag, content, content_type(chosen))
+    if etag is not None:
+        cache.put(etag, content, content_type(chosen))
     return Response(content, media_type=content_type(chosen), headers=headers)
 
 

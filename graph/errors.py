@@ -28,6 +28,8 @@ __all__ = [
     "QueryTimeoutError",
     "RefusedError",
     "ResourceMissingError",
+    "ServiceError",
+    "ServiceTimeoutError",
     "StoreError",
 ]
 
@@ -54,6 +56,15 @@ class QueryError(StoreError):
 
 class QueryTimeoutError(StoreError):
     """The query ran past its time limit; the engine was told to stop it (or it stopped itself)."""
+
+
+class ServiceError(IlbirsError):
+    """A ``SERVICE`` call to an allowed endpoint failed: unreachable, an error status, an
+    unreadable or oversized answer (the endpoint is named)."""
+
+
+class ServiceTimeoutError(ServiceError):
+    """A ``SERVICE`` call ran past its own time limit."""
 
 
 class LimitError(IlbirsError):

@@ -2,8 +2,10 @@
 
 ``run_query`` reads the request's text first (``sparql_text.analyse``): an update sent as a
 query, a ``SERVICE`` call to an endpoint not on the allow-list, are refused before any engine
-sees them. The engine then runs the query under the time limit, its result is read whole and
-checked (``Store.execute``), and a result past the row limit is an error, never cut short.
+sees them. Calls to allowed endpoints are made by Ilbirs, each within its own time limit, and
+their solutions take their place (``federation``). The engine then runs the query under what
+is left of the time limit, its result is read whole and checked (``Store.execute``), and a
+result past the row limit is an error, never cut short.
 
 >>> from ilbirs.graph.store import EmbeddedStore
 >>> run_query(EmbeddedStore(), "ASK { ?s ?p ?o }", limits=Limits()).body
@@ -12,12 +14,14 @@ b'{"head":{},"boolean":false}'
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from .errors import LimitError, QueryError, RefusedError
+from .federation import resolve_services
 from .sparql_text import SparqlInfo, analyse, with_base
 from .store import Store
 from .store.base import QueryDataset, RawResult
@@ -36,7 +40,8 @@ class Limits:
     ``timeout_s``: time limit; ``max_rows``: solutions or triples in a result; ``max_bytes``:
     size of a result as the engine writes it; ``max_depth``: how deeply brackets may nest in a
     request (deeper, the engine's parser overflows its stack); ``services``: endpoint IRIs
-    that ``SERVICE`` may call (none by default).
+    that ``SERVICE`` may call (none by default); ``service_timeout_s``: the time limit of each
+    such call (within the query's own).
     """
 
     timeout_s: float = 30.0
@@ -44,6 +49,7 @@ class Limits:
     max_depth: int = 100
     max_bytes: int = 64 * 1024 * 1024
     services: frozenset[str] = field(default_factory=frozenset)
+    service_timeout_s: float = 10.0
 
 
 def check_services(services: tuple[str, ...], limits: Limits) -> None:
@@ -90,6 +96,8 @@ def run_query(
 
     :raises QueryError: not a query (an update, or no query at all), or the engine refused it.
     :raises RefusedError: a SERVICE call the allow-list does not name.
+    :raises ServiceError, ServiceTimeoutError: an allowed SERVICE call (not SILENT) failed or
+        ran past its own time limit.
     :raises QueryTimeoutError: it ran past the time limit and was stopped.
     :raises LimitError: the result has more than ``max_rows`` rows or ``max_bytes`` bytes.
     """
@@ -98,11 +106,20 @@ def run_query(
     if info.is_update:
         raise QueryError("this is a SPARQL Update: send it as `update=` or as application/sparql-update")
     check_services(info.services, limits)
+    deadline = time.monotonic() + limits.timeout_s
+    if info.services:
+        text = resolve_services(
+            text,
+            timeout_s=limits.service_timeout_s,
+            deadline=deadline,
+            max_rows=limits.max_rows,
+            max_bytes=limits.max_bytes,
+        )
     result = store.execute(
         with_base(text, info, base),
         form=info.form,
         dataset=dataset,
-        timeout_s=limits.timeout_s,
+        timeout_s=max(1.0, deadline - time.monotonic()),
         max_bytes=limits.max_bytes,
     )
     if result.size > limits.max_rows:
@@ -143,6 +160,7 @@ def service_description(endpoint: str, limits: Limits) -> Graph:
         f"Default graph: the union of all graphs. Limits: {limits.timeout_s:g} s per query, "
         f"{limits.max_rows:,} result rows. SERVICE allowed to: "
         + (", ".join(sorted(limits.services)) or "no endpoint")
+        + (f" ({limits.service_timeout_s:g} s per call)" if limits.services else "")
     )
     graph.add((service, RDFS.comment, Literal(limits_text, lang="en")))
     return graph

@@ -24,7 +24,18 @@ from urllib.parse import urljoin
 
 from .errors import QueryError
 
-__all__ = ["QUERY_FORMS", "UPDATE_KEYWORDS", "SparqlInfo", "analyse", "decode_escapes", "with_base"]
+__all__ = [
+    "QUERY_FORMS",
+    "UPDATE_KEYWORDS",
+    "Prologue",
+    "SparqlInfo",
+    "Token",
+    "analyse",
+    "decode_escapes",
+    "read_prologue",
+    "tokens",
+    "with_base",
+]
 
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 UPDATE_KEYWORDS = frozenset(
@@ -108,16 +119,31 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
-def analyse(text: str) -> SparqlInfo:
-    """Read what ``text`` asks for; see the module docstring.
+@dataclass(frozen=True)
+class Prologue:
+    """The BASE and PREFIX declarations that open a request: ``end`` is the index of the
+    first token after them, ``text`` the declarations as written."""
 
-    :raises QueryError: the text is neither a query nor an update (named in the message).
-    """
-    toks = tokens(decode_escapes(text))
+    base: str
+    prefixes: dict[str, str]
+    end: int
+    text: str
+
+    def resolve(self, tok: Token) -> str:
+        """The IRI a token names (an IRI, or a prefixed name declared here); else its text."""
+        if tok.kind == "iri":
+            return urljoin(self.base, tok.text[1:-1])
+        if tok.kind == "pname":
+            prefix, _, local = tok.text.partition(":")
+            return self.prefixes[prefix] + local if prefix in self.prefixes else tok.text
+        return tok.text
+
+
+def read_prologue(toks: list[Token]) -> Prologue:
+    """The prologue of a tokenised request: BASE <iri> and PREFIX p: <iri>, in any order."""
     base = ""
     prefixes: dict[str, str] = {}
     i = 0
-    # The prologue: BASE <iri> and PREFIX p: <iri>, in any order.
     while i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in ("BASE", "PREFIX"):
         if toks[i].text.upper() == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
             base = urljoin(base, toks[i + 1].text[1:-1])
@@ -127,6 +153,18 @@ def analyse(text: str) -> SparqlInfo:
             i += 3
         else:
             break
+    text = " ".join(t.text for t in toks[:i])
+    return Prologue(base, prefixes, i, text)
+
+
+def analyse(text: str) -> SparqlInfo:
+    """Read what ``text`` asks for; see the module docstring.
+
+    :raises QueryError: the text is neither a query nor an update (named in the message).
+    """
+    toks = tokens(decode_escapes(text))
+    prologue = read_prologue(toks)
+    i = prologue.end
     first = toks[i].text.upper() if i < len(toks) and toks[i].kind == "word" else ""
     if first in QUERY_FORMS:
         form = first
@@ -140,14 +178,7 @@ def analyse(text: str) -> SparqlInfo:
             f"expected a query (SELECT, CONSTRUCT, DESCRIBE, ASK) or an update (INSERT, DELETE, …), found {word!r}"
         )
 
-    def resolve(tok: Token) -> str:
-        if tok.kind == "iri":
-            return urljoin(base, tok.text[1:-1])
-        if tok.kind == "pname":
-            prefix, _, local = tok.text.partition(":")
-            return prefixes.get(prefix, "") + local if prefix in prefixes else tok.text
-        return tok.text
-
+    resolve = prologue.resolve
     services: list[str] = []
     loads: list[str] = []
     iris: set[str] = set()
