@@ -19,19 +19,16 @@ decides); only top-level calls are made here.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
-import httpx
 from rdflib import Literal, URIRef
 
 from .errors import ServiceError, ServiceTimeoutError
 from .sparql_text import decode_escapes, read_prologue, tokens
+from .store.endpoint import fetch_solutions
 
 __all__ = ["ServiceCall", "resolve_services", "service_calls"]
-
-_RESULTS = "application/sparql-results+json"
 
 
 @dataclass(frozen=True)
@@ -122,39 +119,9 @@ def _values(doc: dict[str, object], endpoint: str) -> str:
 def _call(call: ServiceCall, prologue: str, *, timeout_s: float, max_rows: int, max_bytes: int) -> str:
     """Send one call's pattern to its endpoint; its solutions as a group with a ``VALUES`` block."""
     query = f"{prologue}\nSELECT * WHERE {call.pattern}"
-    started = time.monotonic()
-    body = bytearray()
-    try:
-        with httpx.stream(
-            "POST",
-            call.endpoint,
-            data={"query": query},
-            headers={"Accept": _RESULTS},
-            timeout=timeout_s,
-            follow_redirects=False,  # a redirect could leave the allow-list
-        ) as response:
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise ServiceError(f"SERVICE <{call.endpoint}> sent more than {max_bytes:,} bytes")
-                if time.monotonic() - started > timeout_s:
-                    raise httpx.ReadTimeout("the whole answer took too long")
-            if response.status_code != 200:
-                raise ServiceError(
-                    f"SERVICE <{call.endpoint}> answered {response.status_code}: "
-                    + bytes(body[:300]).decode("utf-8", "replace")
-                )
-    except httpx.TimeoutException as exc:
-        raise ServiceTimeoutError(f"SERVICE <{call.endpoint}> did not answer within {timeout_s:g} s") from exc
-    except httpx.HTTPError as exc:
-        raise ServiceError(f"SERVICE <{call.endpoint}> cannot be reached: {exc}") from exc
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise ServiceError(f"SERVICE <{call.endpoint}> sent an unreadable result") from exc
-    if not isinstance(doc, dict):
-        raise ServiceError(f"SERVICE <{call.endpoint}> did not answer with SPARQL JSON results")
-    rows = doc.get("results", {}).get("bindings", []) if isinstance(doc.get("results"), dict) else []
+    doc = fetch_solutions(call.endpoint, query, timeout_s=timeout_s, max_bytes=max_bytes)
+    results = doc.get("results")
+    rows = results.get("bindings", []) if isinstance(results, dict) else []
     if len(rows) > max_rows:
         raise ServiceError(
             f"SERVICE <{call.endpoint}> answered {len(rows):,} rows, more than this service's limit of {max_rows:,}"
