@@ -1,8 +1,14 @@
 """Who is asking: bearer tokens (``api/tokens.py``) checked against the role a route needs.
 No token is anonymous: answered for queries when ``ILBIRS_ANONYMOUS_QUERIES`` allows it,
-refused (401) for writes; a token whose role is too low is refused with 403."""
+refused (401) for writes; a token whose role is too low is refused with 403.
+
+The token goes in ``Authorization: Bearer <token>``, or, for clients that know only HTTP
+Basic (rdflib's ``auth=``, SPARQLWrapper's ``setCredentials``, Jena, curl ``-u``), as the
+password of ``Authorization: Basic`` (the user name is not checked)."""
 
 from __future__ import annotations
+
+import base64
 
 from fastapi import Request
 
@@ -11,7 +17,8 @@ from .tokens import RANK, Token
 
 __all__ = ["require"]
 
-_CHALLENGE = 'Bearer realm="ilbirs"'
+_CHALLENGE = 'Bearer realm="ilbirs", Basic realm="ilbirs"'
+_HOW = "send the token as `Authorization: Bearer <token>`, or as the password of HTTP Basic"
 
 
 def _token(request: Request) -> Token | None:
@@ -19,13 +26,15 @@ def _token(request: Request) -> Token | None:
     if header is None:
         return None
     scheme, _, secret = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise ProblemError(
-            401,
-            "Unauthorized",
-            "send the token as `Authorization: Bearer <token>`",
-            headers={"WWW-Authenticate": _CHALLENGE},
-        )
+    if scheme.lower() == "basic":
+        try:
+            secret = base64.b64decode(secret.strip(), validate=True).decode("utf-8").partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            secret = ""
+    elif scheme.lower() != "bearer":
+        secret = ""
+    if not secret.strip():
+        raise ProblemError(401, "Unauthorized", _HOW, headers={"WWW-Authenticate": _CHALLENGE})
     token: Token | None = request.app.state.tokens.find(secret.strip())
     if token is None:
         raise ProblemError(

@@ -306,8 +306,14 @@ async def run_write(
 
 
 def _invalid(request: Request, exc: InvalidChangeError) -> Response:
-    """422: the change would break the shapes; the report in JSON (default) or Turtle."""
-    chosen = choose(request, ["application/problem+json", "application/json", "text/turtle"])
+    """422: the change would break the shapes; the report in JSON (default) or Turtle. An
+    error is never a 406: when the client accepts neither (rdflib asks for SPARQL XML
+    results), it gets the JSON."""
+    try:
+        offered = ["application/problem+json", "application/json", "text/turtle"]
+        chosen = negotiate(request.headers.get("accept"), offered) or offered[0]
+    except NotAcceptableHeaderError:
+        chosen = "application/problem+json"
     if chosen == "text/turtle":
         content = report_graph(exc.report).serialize(format="turtle", encoding="utf-8")
         return Response(content, status_code=422, media_type="text/turtle; charset=utf-8")

@@ -8,17 +8,22 @@ The Graph Store cases follow the W3C Graph Store Protocol manifest
 from __future__ import annotations
 
 import subprocess
+import urllib.error
 from collections.abc import Iterator
 
 import httpx
 import pyoxigraph as ox
 import pytest
+import rdflib
+from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
 from .test_cli import ILBIRS
 from .test_serve import start, stop
 
 UMAI = "https://w3id.org/ilbirs/id/animal/umai"
+DWC_NAME = "http://rs.tdwg.org/dwc/terms/organismName"
+DWCIRI_SEX = rdflib.URIRef("http://rs.tdwg.org/dwc/iri/sex")
 EN_GRAPH = "https://w3id.org/ilbirs/graph/24kg-en-337535"
 VALID = f'PREFIX dwc: <http://rs.tdwg.org/dwc/terms/> INSERT DATA {{ GRAPH <{EN_GRAPH}> {{ <{UMAI}> dwc:organismName "Umai (test)" }} }}'
 #: dwciri:sex must be a concept of the sex scheme: this breaks shapes:Animal-sex.
@@ -67,6 +72,10 @@ def count(base: str, query: str) -> int:
 
 
 ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def ask(base: str, query: str) -> bool:
+    return bool(httpx.get(base + "/sparql", params={"query": query}).json()["boolean"])
 
 
 def test_a_write_needs_a_steward_token(service: tuple[str, dict[str, str]]) -> None:
@@ -334,3 +343,70 @@ def test_an_accepted_write_changes_the_etag_and_empties_the_cache(
         )
         assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
         assert after.json()["results"]["bindings"][0]["o"]["value"] == "new"
+
+
+def test_rdflib_sparqlstore_reads_and_sparqlupdatestore_writes_with_a_token(
+    service: tuple[str, dict[str, str]],
+) -> None:
+    """rdflib's own SPARQL stores, as a partner's Python code would use them; the token goes
+    as the password of HTTP Basic (rdflib's ``auth=``), the only scheme rdflib sends."""
+    base, tokens = service
+    reader = rdflib.Graph(SPARQLStore(base + "/sparql", returnFormat="json"))
+    names = {str(o) for o in reader.objects(rdflib.URIRef(UMAI), rdflib.URIRef(DWC_NAME))}
+    assert "Umai" in names
+    rows = list(reader.query(f"SELECT ?name WHERE {{ <{UMAI}> <{DWC_NAME}> ?name }}"))
+    assert any(str(row[0]) == "Umai" for row in rows)
+    graph = rdflib.URIRef("https://example.org/rdflib-store")
+    store = SPARQLUpdateStore(base + "/sparql", base + "/sparql", auth=("steward", tokens["steward"]))
+    written = rdflib.Graph(store, identifier=graph)
+    written.add(
+        (rdflib.URIRef("https://example.org/r"), rdflib.RDFS.label, rdflib.Literal("via rdflib", lang="en"))
+    )
+    assert ask(base, 'ASK { GRAPH <https://example.org/rdflib-store> { ?s ?p "via rdflib"@en } }')
+    # an invalid write through rdflib is refused whole, and rdflib says so
+    invalid = rdflib.Graph(store, identifier=rdflib.URIRef(EN_GRAPH))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        invalid.add(
+            (rdflib.URIRef(UMAI), DWCIRI_SEX, rdflib.URIRef("https://w3id.org/ilbirs/vocab/sex/other"))
+        )
+    refused.value.close()  # urllib keeps the socket of an error response open
+    assert refused.value.code == 422
+    # a wrong password is a 401, a reader's token a 403
+    for auth, status in ((("x", "ilb_wrong"), 401), (("reader", tokens["reader"]), 403)):
+        other = rdflib.Graph(
+            SPARQLUpdateStore(base + "/sparql", base + "/sparql", auth=auth), identifier=graph
+        )
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            other.add((rdflib.URIRef("https://example.org/r"), rdflib.RDFS.comment, rdflib.Literal("no")))
+        caught.value.close()
+        assert caught.value.code == status
+
+
+def test_curl_as_the_protocol_documents_it(service: tuple[str, dict[str, str]]) -> None:
+    """The curl lines of the README: query by GET with Accept, update with a token, Graph
+    Store PUT of a file, and a failing request's status (``--fail-with-body``)."""
+    base, tokens = service
+
+    def curl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["curl", "-sS", *args], capture_output=True, text=True, timeout=60)
+
+    done = curl(
+        "-G", base + "/sparql", "-H", "Accept: text/csv", "--data-urlencode",
+        f"query=SELECT ?name WHERE {{ <{UMAI}> <{DWC_NAME}> ?name }} ORDER BY ?name",
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout.splitlines()[0] == "name" and "Umai" in done.stdout
+    done = curl(
+        "-X", "POST", base + "/sparql", "-H", f"Authorization: Bearer {tokens['steward']}",
+        "--data-urlencode", 'update=INSERT DATA { GRAPH <https://example.org/curl> { <https://example.org/c> <https://example.org/p> "via curl" } }',
+        "-w", "%{http_code}",
+    )  # fmt: skip
+    assert done.stdout.endswith("200"), done.stdout
+    done = curl(
+        "-X", "PUT", base + "/graphs?graph=https://example.org/curl-file", "-u", f"steward:{tokens['steward']}",
+        "-H", "Content-Type: text/turtle", "--data-binary", '<https://example.org/f> <https://example.org/p> "file" .',
+        "-w", "%{http_code}",
+    )  # fmt: skip
+    assert done.stdout.endswith("201"), done.stdout
+    assert ask(base, 'ASK { GRAPH <https://example.org/curl-file> { ?s ?p "file" } }')
+    done = curl("--fail-with-body", "-G", base + "/sparql", "--data-urlencode", "query=SELECT * {")
+    assert done.returncode == 22 and '"status":400' in done.stdout
