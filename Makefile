@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help run test venv install-dev engines lint typecheck pytest check namespace clean
+.PHONY: help run test venv install-dev engines lint typecheck pytest check namespace clean bench-sparql
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ lint: ## ruff lint and format check
 
 pytest: ## Run the tests only
 	$(BIN)/pytest
+
+bench-sparql: install-dev ## Benchmark /sparql against the engine and rdflib-endpoint (100k and 1M triples, ~20 min)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/sparql.py
 
 check: ## Run the ontology quality checks
 	$(BIN)/ilbirs check

@@ -22,7 +22,7 @@ from ilbirs.graph import IlbirsError, bundle_loaded
 from ilbirs.graph.store import Store
 
 from . import graphs, sparql
-from .cache import ResponseCache
+from .cache import ResponseCache, VersionClock
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
 from .stores import build_remote_store
@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = build_store(settings)
         app.state.tokens = TokenStore(settings.tokens_path)
         app.state.cache = ResponseCache()
+        app.state.version_clock = VersionClock(ttl_s=settings.version_ttl_s, hint=settings.version_hint_path)
         yield
 
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)

@@ -335,6 +335,7 @@ def serve(
 
     import uvicorn
 
+    from .http_protocol import NoDelayHTTPProtocol
     from .stores import build_remote_store
 
     overrides = {
@@ -387,6 +388,7 @@ def serve(
         uvicorn.run(
             "ilbirs.api.app:app_from_env",
             factory=True,
+            http=NoDelayHTTPProtocol,
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
@@ -465,14 +467,18 @@ def load(
     # A bulk load is not validated: run `ilbirs validate` after it.
     from ilbirs.graph.changes import QuadChange, apply_change
 
+    from .cache import write_hint
+
     names = ", ".join(p.name for p in files)
-    apply_change(
+    record = apply_change(
         target,
         QuadChange(),
         expected_version=None,
         actor=getpass.getuser(),
         reason=f"ilbirs load {names}: {total} quads",
     )
+    hint_dir = {"data_dir": data_dir} if data_dir is not None else {}
+    write_hint(_settings(hint_dir).version_hint_path, record.version)  # running workers see it now
     console.print(
         f"loaded {total} quads from {len(files)} file(s) in {elapsed:.2f} s ({rate:,.0f} quads/s)",
         highlight=False,

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     tokens_file: Path | None = None
     anonymous_queries: bool = True
     max_copy_quads: int = 200_000
+    version_ttl_s: float = 1.0
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
             services=frozenset(self.service_allow.replace(",", " ").split()),
             service_timeout_s=self.service_timeout_s,
         )
+
+    @property
+    def version_hint_path(self) -> Path:
+        """Where the workers of one host tell each other the store's version after a write."""
+        return self.data_dir / "version"
 
     @property
     def store_dir(self) -> Path:

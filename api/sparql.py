@@ -27,7 +27,7 @@ from ilbirs.graph.validation import report_graph, report_json
 from ilbirs.graph.writes import InvalidChangeError, update_change, write
 
 from .auth import require
-from .cache import ResponseCache, etag_for
+from .cache import ResponseCache, VersionClock, etag_for
 from .conneg import NotAcceptableHeaderError, negotiate
 from .errors import ProblemError
 from .tokens import Token
@@ -209,7 +209,8 @@ async def sparql(request: Request) -> Response:
     headers = {"Vary": "Accept"}
     etag = None
     if not info.services:  # an answer with another endpoint's data is not this store's to tag
-        version = await run_in_threadpool(current_version, store)
+        clock: VersionClock = request.app.state.version_clock
+        version = await run_in_threadpool(clock.version, lambda: current_version(store))
         etag = etag_for(version, query, repr(dataset), chosen)
         headers["ETag"] = etag
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
@@ -292,6 +293,8 @@ async def run_write(
             409, "Conflict", f"other writers kept changing the store; send it again ({exc})"
         ) from exc
     record = outcome.record
+    if record is not None:
+        request.app.state.version_clock.wrote(record.version)
     body = {
         "version": record.version if record else None,
         "change": str(record.iri) if record else None,

@@ -1,0 +1,467 @@
+"""Benchmark: Ilbirs' ``/sparql`` against the same Oxigraph engine queried directly and against
+rdflib-endpoint, all measured in one run on the same generated data.
+
+    make bench-sparql                                   # 100k and 1M triples (~15 min)
+    .venv/bin/python benchmarks/sparql.py --triples 100000 --seconds 5
+
+For each size (``ilbirs generate``'s data, seed 1):
+
+* **Ilbirs**: ``ilbirs load`` then ``ilbirs serve --workers 2`` (its supervised Oxigraph
+  server; every query pays Ilbirs' checks, the version query behind its ETag, and its limits).
+* **Engine direct**: that same Oxigraph server process, queried at its own ``/query`` with
+  ``union-default-graph`` (what Ilbirs asks of it).
+* **rdflib-endpoint**: the same quads in an rdflib ``Dataset`` (default graph = union),
+  served by ``rdflib_endpoint.SparqlEndpoint`` under uvicorn.
+
+Workloads, each run for ``--seconds`` at each client count (8 and 32 concurrent clients,
+asyncio + httpx in one process; every target gets the same client):
+
+* **mix**: the seven queries of the domain in turn, each request's text unique (a trailing
+  comment), so that no answer comes from a cache: entity lookup, paged listing of protected
+  areas by country, corridors crossing two countries, projects active in a year grouped by
+  theme, label search by prefix, a 2-hop path, DESCRIBE.
+* **lookup**: the triples of one animal, a different one (and a unique text) each request.
+* **lookup, cached**: the same 50 lookups again and again (Ilbirs answers from its cache
+  after the first; the engine has none).
+
+Then the validated write: 30 ``INSERT DATA`` requests of 100 triples each through Ilbirs
+(validated against the shapes, version-guarded, logged), against the same update sent to the
+engine directly (none of that). Figures: throughput (requests/s), p50 and p99 latency (ms),
+and the ratios the SPARQL service issue sets targets for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ilbirs.graph.synthetic import SYNTHETIC_BASE, generate
+
+ID = SYNTHETIC_BASE + "id/"
+PREFIXES = """PREFIX kg: <https://w3id.org/ilbirs/def/>
+PREFIX schema: <https://schema.org/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+ILBIRS = str(Path(sys.executable).with_name("ilbirs"))
+RDFLIB_SERVER = """
+import sys, uvicorn
+from rdflib import Dataset
+from rdflib_endpoint import SparqlEndpoint
+data = Dataset(default_union=True)
+data.parse(sys.argv[1], format="nquads")
+print("loaded", len(data), flush=True)
+uvicorn.run(SparqlEndpoint(graph=data), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- the queries -----------------------------------------------------------------------------
+
+
+@dataclass
+class Domain:
+    """What the generated data holds, for choosing query parameters."""
+
+    blocks: int
+    countries: int
+
+
+def lookup(d: Domain, rng: random.Random) -> tuple[str, str]:
+    animal = f"{ID}animal/b{rng.randrange(d.blocks)}-{rng.randrange(5)}"
+    return "lookup", f"SELECT ?p ?o WHERE {{ <{animal}> ?p ?o }}"
+
+
+def listing(d: Domain, rng: random.Random) -> tuple[str, str]:
+    country = f"{ID}country/c{rng.randrange(d.countries)}"
+    return "listing", (
+        PREFIXES + "SELECT ?area ?label WHERE { ?area a kg:ProtectedArea ; schema:containedInPlace ?region ; "
+        f'skos:prefLabel ?label . ?region schema:containedInPlace <{country}> FILTER (LANG(?label) = "en") }} '
+        f"ORDER BY ?label LIMIT 20 OFFSET {20 * rng.randrange(3)}"
+    )
+
+
+def corridors(d: Domain, rng: random.Random) -> tuple[str, str]:
+    a, b = rng.sample(range(d.countries), 2)
+    return "corridors", (
+        PREFIXES + "SELECT ?corridor ?label WHERE { ?corridor a kg:EcologicalCorridor ; "
+        f"schema:containedInPlace <{ID}country/c{a}>, <{ID}country/c{b}> ; skos:prefLabel ?label "
+        'FILTER (LANG(?label) = "en") }'
+    )
+
+
+def projects(d: Domain, rng: random.Random) -> tuple[str, str]:
+    year = rng.randint(2019, 2025)
+    return "projects", (
+        PREFIXES
+        + "SELECT ?theme (COUNT(?project) AS ?n) WHERE { ?project a kg:JointProject ; kg:theme ?theme ; "
+        "schema:startDate ?start ; schema:endDate ?end "
+        f"FILTER (xsd:integer(STR(?start)) <= {year} && xsd:integer(STR(?end)) >= {year}) }} GROUP BY ?theme"
+    )
+
+
+def search(d: Domain, rng: random.Random) -> tuple[str, str]:
+    prefix = rng.choice(["ak", "bar", "chat", "kal", "tash", "nar", "sar", "khan"])
+    return "search", (
+        PREFIXES + "SELECT ?s ?label WHERE { ?s skos:prefLabel ?label "
+        f'FILTER (STRSTARTS(LCASE(STR(?label)), "{prefix}")) }} LIMIT 20'
+    )
+
+
+def two_hop(d: Domain, rng: random.Random) -> tuple[str, str]:
+    transfer = f"{ID}event/transfer-{rng.randrange(d.blocks)}"
+    return "2-hop", (
+        PREFIXES + f"SELECT ?animal ?taxon WHERE {{ <{transfer}> schema:object ?animal . "
+        '?animal kg:ofTaxon/skos:prefLabel ?taxon FILTER (LANG(?taxon) = "en") }'
+    )
+
+
+def describe(d: Domain, rng: random.Random) -> tuple[str, str]:
+    return "describe", f"DESCRIBE <{ID}protected-area/b{rng.randrange(d.blocks)}-{rng.randrange(16)}>"
+
+
+MIX: list[Callable[[Domain, random.Random], tuple[str, str]]] = [
+    lookup, listing, corridors, projects, search, two_hop, describe,
+]  # fmt: skip
+
+
+# -- the targets -------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    name: str
+    url: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def request(self, query: str) -> tuple[str, dict[str, str], dict[str, str]]:
+        accept = "text/turtle" if query.startswith("DESCRIBE") else "application/sparql-results+json"
+        return self.url, {"query": query, **self.params}, {"Accept": accept}
+
+
+@dataclass
+class Run:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: int = 0
+    done: int = 0
+    seconds: float = 0.0
+
+    def all(self) -> list[float]:
+        return [x for xs in self.latencies.values() for x in xs]
+
+
+async def drive(
+    target: Target,
+    clients: int,
+    seconds: float,
+    make: Callable[[random.Random, int], tuple[str, str]],
+    *,
+    timeout_s: float = 60.0,
+) -> Run:
+    """``clients`` concurrent clients sending ``make(rng, n)`` queries for ``seconds``."""
+    run = Run()
+    counter = iter(range(10**9))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout_s) as http:
+        deadline = time.perf_counter() + seconds
+
+        async def client(seed: int) -> None:
+            rng = random.Random(seed)
+            while time.perf_counter() < deadline:
+                kind, query = make(rng, next(counter))
+                url, params, headers = target.request(query)
+                started = time.perf_counter()
+                try:
+                    response = await http.get(url, params=params, headers=headers)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    run.latencies.setdefault(kind, []).append(time.perf_counter() - started)
+                    run.done += 1
+                else:
+                    run.errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(1000 * clients + i) for i in range(clients)))
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+# -- setting up ---------------------------------------------------------------------------------
+
+
+def wait_for(url: str, process: subprocess.Popen[str], seconds: float = 900) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{process.args} ended: {process.communicate()[1][-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
+def start_ilbirs(data_dir: Path, nquads: Path) -> tuple[subprocess.Popen[str], str, str]:
+    """``ilbirs load`` then ``ilbirs serve``; (process, /sparql URL, engine base URL)."""
+    subprocess.run(
+        [ILBIRS, "load", str(nquads), "--data-dir", str(data_dir)], check=True, capture_output=True
+    )
+    port = free_port()
+    log = data_dir / "serve.log"
+    process = subprocess.Popen(
+        [ILBIRS, "serve", "--data-dir", str(data_dir), "--port", str(port), "--workers", "2"],
+        stderr=log.open("w"),
+        text=True,
+        env={**os.environ, "ILBIRS_MAX_ROWS": "1000000"},
+    )
+    wait_for(f"http://127.0.0.1:{port}/ready", process)
+    engine = re.search(r"\((http://127\.0\.0\.1:\d+)\)", log.read_text())
+    assert engine, log.read_text()
+    return process, f"http://127.0.0.1:{port}/sparql", engine.group(1)
+
+
+def start_rdflib(nquads: Path) -> tuple[subprocess.Popen[str], str, float]:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", RDFLIB_SERVER, str(nquads), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    wait_for(url + "?query=ASK%7B%7D", process, seconds=3600)
+    return process, url, time.perf_counter() - started
+
+
+def token(data_dir: Path) -> str:
+    done = subprocess.run(
+        [ILBIRS, "token", "create", "bench", "--role", "steward", "--data-dir", str(data_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def write_p50(url: str, headers: dict[str, str], blocks: int, *, tag: str, repeat: int = 30) -> float:
+    """p50 (ms) of ``repeat`` INSERT DATA requests of 100 altLabels each (3 more to warm up)."""
+    times = []
+    for n in range(repeat + 3):
+        block = n % blocks
+        triples = " ".join(
+            f'<{ID}protected-area/b{block}-{i % 16}> <http://www.w3.org/2004/02/skos/core#altLabel> "{tag} {n}-{i}"@en .'
+            for i in range(100)
+        )
+        update = f"INSERT DATA {{ GRAPH <{SYNTHETIC_BASE}graph/source-{block}> {{ {triples} }} }}"
+        started = time.perf_counter()
+        response = httpx.post(
+            url, content=update, headers={**headers, "Content-Type": "application/sparql-update"}, timeout=120
+        )
+        elapsed = time.perf_counter() - started
+        if response.status_code not in (200, 204):
+            raise SystemExit(f"write refused: {response.status_code} {response.text[:500]}")
+        if n >= 3:
+            times.append(elapsed)
+    return statistics.median(times) * 1000
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
+    work = Path(tempfile.mkdtemp(prefix="ilbirs-bench-"))
+    rows: list[dict[str, object]] = []
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        nquads = work / "data.nq"
+        with nquads.open("w") as out:
+            for line in generate(size, seed=1):
+                out.write(line + "\n")
+        quads = sum(1 for _ in nquads.open())
+        blocks = sum(
+            1
+            for line in nquads.open()
+            if "/graph/source-" in line and "#type> <https://w3id.org/ilbirs/def/SourceGraph>" in line
+        )
+        countries = sum(
+            1 for line in nquads.open() if line.startswith(f"<{ID}country/") and "def/Country>" in line
+        )
+        domain = Domain(blocks, countries)
+        print(f"\n## {quads:,} quads ({blocks} source graphs, {countries} countries)", flush=True)
+        data_dir = work / "ilbirs"
+        steward = token(data_dir)
+        ilbirs, sparql, engine = start_ilbirs(data_dir, nquads)
+        processes.append(ilbirs)
+        targets = [
+            Target("Ilbirs /sparql", sparql),
+            Target("engine direct", engine + "/query", {"union-default-graph": ""}),
+        ]
+        if not args.skip_rdflib:
+            rdflib, rdflib_url, load_s = start_rdflib(nquads)
+            processes.append(rdflib)
+            print(f"rdflib-endpoint loaded in {load_s:.0f} s", flush=True)
+            targets.append(Target("rdflib-endpoint", rdflib_url))
+
+        def mix(rng: random.Random, n: int) -> tuple[str, str]:
+            kind, query = MIX[n % len(MIX)](domain, rng)
+            return kind, f"{query}\n# {n}"
+
+        def lookups(rng: random.Random, n: int) -> tuple[str, str]:
+            kind, query = lookup(domain, rng)
+            return kind, f"{query}\n# {n}"
+
+        fixed = [lookup(domain, random.Random(i))[1] for i in range(50)]
+
+        def cached(rng: random.Random, n: int) -> tuple[str, str]:
+            return "lookup", fixed[n % len(fixed)]
+
+        for target in targets:  # warm up: each query kind once, and the cached lookups
+            asyncio.run(drive(target, 4, 2.0 if target.name != "rdflib-endpoint" else 5.0, mix))
+        for query in fixed:
+            for target in targets[:2]:
+                url, params, headers = target.request(query)
+                httpx.get(url, params=params, headers=headers, timeout=60)
+        for workload, make in (("mix", mix), ("lookup", lookups), ("lookup, cached", cached)):
+            for clients in args.clients:
+                for target in targets:
+                    if workload == "lookup, cached" and target.name == "rdflib-endpoint":
+                        continue
+                    run = asyncio.run(drive(target, clients, args.seconds, make))
+                    latencies = run.all()
+                    row = {
+                        "quads": quads,
+                        "workload": workload,
+                        "clients": clients,
+                        "target": target.name,
+                        "requests": run.done,
+                        "errors": run.errors,
+                        "rps": run.done / run.seconds,
+                        "p50_ms": pct(latencies, 0.5),
+                        "p99_ms": pct(latencies, 0.99),
+                        "by_kind_p50_ms": {k: pct(v, 0.5) for k, v in sorted(run.latencies.items())},
+                    }
+                    rows.append(row)
+                    print(
+                        f"{workload:15} {clients:3} clients  {target.name:16} {row['rps']:8.1f} req/s  "
+                        f"p50 {row['p50_ms']:8.1f} ms  p99 {row['p99_ms']:8.1f} ms  errors {run.errors}",
+                        flush=True,
+                    )
+        bearer = {"Authorization": f"Bearer {steward}"}
+        ilbirs_write = write_p50(sparql, bearer, blocks, tag="ilbirs")
+        engine_write = write_p50(engine + "/update", {}, blocks, tag="direct")
+        rows.append(
+            {
+                "quads": quads,
+                "workload": "write 100 triples",
+                "ilbirs_p50_ms": ilbirs_write,
+                "engine_p50_ms": engine_write,
+            }
+        )
+        print(
+            f"validated 100-triple write: Ilbirs p50 {ilbirs_write:.0f} ms; the engine, unvalidated: {engine_write:.0f} ms",
+            flush=True,
+        )
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def report(rows: list[dict[str, object]]) -> str:
+    """Markdown tables: the figures, then the ratios against the targets."""
+    lines = [
+        "| quads | workload | clients | target | req/s | p50 ms | p99 ms | errors |",
+        "|---:|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "rps" in r:
+            lines.append(
+                f"| {r['quads']:,} | {r['workload']} | {r['clients']} | {r['target']} | {r['rps']:.1f} | "
+                f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |"
+            )
+    lines += [
+        "",
+        "| quads | clients | mix: Ilbirs ÷ direct (≥ 0.8) | lookup: ÷ direct (≥ 0.25) | cached lookup: ÷ direct (≥ 1) | mix: Ilbirs ÷ rdflib-endpoint (≥ 3) | lookup: ÷ rdflib-endpoint (≥ 3) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    by = {(r["quads"], r["workload"], r["clients"], r["target"]): r for r in rows if "rps" in r}
+
+    def ratio(quads: object, workload: str, clients: object, other: str) -> str:
+        a, b = by.get((quads, workload, clients, "Ilbirs /sparql")), by.get((quads, workload, clients, other))
+        if not a or not b or not b["rps"]:
+            return "–"
+        return f"{float(a['rps']) / float(b['rps']):.2f}×"  # type: ignore[arg-type]
+
+    for quads, clients in sorted({(r["quads"], r["clients"]) for r in rows if "rps" in r}):  # type: ignore[type-var]
+        lines.append(
+            f"| {quads:,} | {clients} | {ratio(quads, 'mix', clients, 'engine direct')} | "
+            f"{ratio(quads, 'lookup', clients, 'engine direct')} | {ratio(quads, 'lookup, cached', clients, 'engine direct')} | "
+            f"{ratio(quads, 'mix', clients, 'rdflib-endpoint')} | {ratio(quads, 'lookup', clients, 'rdflib-endpoint')} |"
+        )
+    lines += [
+        "",
+        "| quads | validated 100-triple write, Ilbirs p50 (≤ 150 ms) | the same INSERT DATA sent to the engine, p50 |",
+        "|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "ilbirs_p50_ms" in r:
+            lines.append(f"| {r['quads']:,} | {r['ilbirs_p50_ms']:.0f} ms | {r['engine_p50_ms']:.0f} ms |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--triples", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured run")
+    parser.add_argument("--skip-rdflib", action="store_true", help="leave rdflib-endpoint out")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPU(s); Python {sys.version.split()[0]}", flush=True)
+    rows = [row for size in args.triples for row in bench(size, args)]
+    print("\n" + report(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
