@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ilbirs.graph import IlbirsError, bundle_loaded
 from ilbirs.graph.store import Store
 
-from . import graphs, sparql
+from . import graphs, sparql, v1
 from .cache import ResponseCache, VersionClock
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)
     app.include_router(sparql.router)
+    app.include_router(v1.router)
     app.include_router(graphs.router)
 
     @app.exception_handler(ProblemError)

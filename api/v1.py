@@ -1,0 +1,266 @@
+"""``/api/v1``: the graph as typed JSON resources for web clients (``ilbirs.graph.entities``).
+
+``GET /api/v1`` lists the collections; ``GET /api/v1/{collection}`` pages through one
+(``limit``, ``after``: keyset pages in IRI order, with a ``next`` link and a total that is exact
+up to 10,000); ``GET /api/v1/{collection}/{id}`` is one entity with every statement, the
+source of each value and its links as ``{id, type, label}``. Labels follow ``lang=`` or
+``Accept-Language``. An unknown parameter, collection or entity is a 400 or 404 that names
+what exists.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from rdflib import URIRef
+from starlette.concurrency import run_in_threadpool
+
+from ilbirs.graph.entities import (
+    COLLECTIONS,
+    ID_BASE,
+    Collection,
+    Entity,
+    EntityNotFoundError,
+    PropertyValues,
+    Ref,
+    Value,
+    entity,
+    page,
+)
+from ilbirs.graph.store import Store
+
+from .auth import require
+from .errors import ProblemError
+from .sparql import ABSOLUTE_IRI
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["JSON API"])
+
+MAX_LIMIT = 200
+
+
+class RefModel(BaseModel):
+    """A linked node: its IRI, its types (IRIs) and its label."""
+
+    id: str = Field(examples=["https://w3id.org/ilbirs/id/animal/umai"])
+    type: list[str] = Field(examples=[["https://w3id.org/ilbirs/def/Animal"]])
+    label: str | None = Field(examples=["Umai"])
+
+
+class ValueModel(BaseModel):
+    """One value: a literal (value, lang, datatype), a link (ref) or a nested node (fields),
+    with the named graphs of the sources that state it."""
+
+    value: str | None = None
+    lang: str | None = None
+    datatype: str | None = None
+    ref: RefModel | None = None
+    fields: list[PropertyModel] = []
+    sources: list[str] = Field(examples=[["https://w3id.org/ilbirs/graph/24kg-en-337535"]])
+
+
+class PropertyModel(BaseModel):
+    """A property and all its values."""
+
+    property: RefModel
+    values: list[ValueModel]
+
+
+class SourceModel(BaseModel):
+    """A named graph and the source it records."""
+
+    graph: str
+    id: str | None
+    label: str | None
+    url: str | None
+
+
+class EntityModel(BaseModel):
+    """Everything the graph states about one entity."""
+
+    id: str
+    type: list[RefModel]
+    label: str | None
+    properties: list[PropertyModel]
+    sources: list[SourceModel]
+
+
+class TotalModel(BaseModel):
+    """How many members the collection has: exact, or "more than" ``value`` when not."""
+
+    value: int
+    exact: bool
+
+
+class PageModel(BaseModel):
+    """One page of a collection."""
+
+    collection: str
+    items: list[RefModel]
+    limit: int
+    total: TotalModel
+    next: str | None = Field(description="The URL of the next page; null on the last one")
+
+
+class CollectionModel(BaseModel):
+    name: str
+    title: str
+    type: str
+    href: str
+
+
+class IndexModel(BaseModel):
+    collections: list[CollectionModel]
+
+
+ValueModel.model_rebuild()
+
+
+def _ref(ref: Ref) -> RefModel:
+    return RefModel(id=ref.id, type=list(ref.types), label=ref.label)
+
+
+def _values(values: tuple[Value, ...]) -> list[ValueModel]:
+    return [
+        ValueModel(
+            value=v.value,
+            lang=v.lang,
+            datatype=v.datatype,
+            ref=_ref(v.ref) if v.ref else None,
+            fields=_properties(v.fields),
+            sources=list(v.sources),
+        )
+        for v in values
+    ]
+
+
+def _properties(properties: tuple[PropertyValues, ...]) -> list[PropertyModel]:
+    return [PropertyModel(property=_ref(p.property), values=_values(p.values)) for p in properties]
+
+
+def _entity(found: Entity) -> EntityModel:
+    return EntityModel(
+        id=found.id,
+        type=[_ref(t) for t in found.types],
+        label=found.label,
+        properties=_properties(found.properties),
+        sources=[SourceModel(graph=s.graph, id=s.id, label=s.label, url=s.url) for s in found.sources],
+    )
+
+
+def languages(request: Request, lang: str | None) -> list[str]:
+    """The languages asked for: ``lang=`` (comma-separated), else ``Accept-Language`` by q."""
+    if lang:
+        return [part.strip() for part in lang.split(",") if part.strip()]
+    ranked: list[tuple[float, int, str]] = []
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, len(ranked), tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def _collection(name: str) -> Collection:
+    found = COLLECTIONS.get(name)
+    if found is None:
+        raise ProblemError(
+            404, "Not found", f"no collection {name[:60]!r}; there are: {', '.join(COLLECTIONS)}"
+        )
+    return found
+
+
+def _only(request: Request, allowed: set[str]) -> None:
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise ProblemError(
+            400,
+            "Invalid request",
+            f"unknown parameter(s) {', '.join(unknown)}; this route takes: {', '.join(sorted(allowed))}",
+        )
+
+
+@router.get("", response_model=IndexModel, summary="The collections")
+async def index(request: Request) -> IndexModel:
+    """Every collection, with the class of its members and its URL."""
+    require(request, "reader")
+    return IndexModel(
+        collections=[
+            CollectionModel(name=c.name, title=c.title, type=str(c.cls), href=f"/api/v1/{c.name}")
+            for c in COLLECTIONS.values()
+        ]
+    )
+
+
+@router.get(
+    "/{collection}",
+    response_model=PageModel,
+    summary="A page of a collection",
+    responses={
+        400: {"description": "Unknown parameter or bad value"},
+        404: {"description": "No such collection"},
+    },
+)
+async def list_collection(
+    request: Request,
+    collection: str,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Members per page")] = 50,
+    after: Annotated[str | None, Query(description="The last IRI of the previous page (from `next`)")] = None,
+    lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
+) -> PageModel:
+    """Members in IRI order, ``limit`` at a time; follow ``next`` for the rest."""
+    require(request, "reader")
+    _only(request, {"limit", "after", "lang"})
+    chosen = _collection(collection)
+    if after is not None and not ABSOLUTE_IRI.match(after):
+        raise ProblemError(
+            400, "Invalid request", f"`after` is an IRI from a `next` link, not {after[:60]!r}"
+        )
+    store: Store = request.app.state.store
+    found = await run_in_threadpool(
+        page, store, chosen, limit=limit, after=after or "", languages=languages(request, lang)
+    )
+    next_url = None
+    if found.next_after is not None:
+        query = {"limit": str(limit), "after": found.next_after, **({"lang": lang} if lang else {})}
+        next_url = str(request.url.replace_query_params(**query))
+    return PageModel(
+        collection=chosen.name,
+        items=[_ref(r) for r in found.items],
+        limit=limit,
+        total=TotalModel(value=found.total, exact=found.total_exact),
+        next=next_url,
+    )
+
+
+@router.get(
+    "/{collection}/{id}",
+    response_model=EntityModel,
+    summary="One entity",
+    responses={404: {"description": "No such entity in this collection"}},
+)
+async def get_entity(
+    request: Request,
+    collection: str,
+    id: str,
+    lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
+) -> EntityModel:
+    """Every statement about the entity ``https://w3id.org/ilbirs/id/<segment>/<id>``."""
+    require(request, "reader")
+    _only(request, {"lang"})
+    chosen = _collection(collection)
+    iri = URIRef(f"{ID_BASE}{chosen.segment}/{id}")
+    store: Store = request.app.state.store
+    try:
+        found = await run_in_threadpool(entity, store, iri, languages=languages(request, lang))
+    except EntityNotFoundError as exc:
+        raise ProblemError(404, "Not found", str(exc)) from exc
+    return _entity(found)

@@ -1,0 +1,287 @@
+"""The entities of the graph as web clients read them: typed collections, pages, and one
+entity with every statement, the source of each value, and its links resolved to
+``{id, type, label}`` in one batched query.
+
+Collections are named for what they hold (``animals``, ``protected-areas`` …); each is an
+ontology class and its subclasses. Pages are keyset pages in IRI order: ``after`` is the last
+IRI of the previous page, so a deep page costs what the first one does.
+
+Labels come in the language asked for, with fallback (the languages asked for in order,
+then English, then a label without language, then any), never invented.
+
+>>> pick_label([Literal("Умай", lang="ru"), Literal("Umai", lang="en")], ["ky", "ru"])
+'Умай'
+>>> pick_label([Literal("Умай", lang="ru"), Literal("Umai", lang="en")], ["ky"])
+'Umai'
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Identifier
+
+from .errors import IlbirsError
+from .namespace import KG
+from .sparql import load_query
+from .store import Store
+from .store.base import bind_rows
+
+__all__ = [
+    "COLLECTIONS",
+    "Collection",
+    "Entity",
+    "EntityNotFoundError",
+    "Page",
+    "PropertyValues",
+    "Ref",
+    "Source",
+    "Value",
+    "entity",
+    "page",
+    "pick_label",
+]
+
+ID_BASE = "https://w3id.org/ilbirs/id/"
+COUNT_CAP = 10_000
+_BATCH = 500
+
+
+class EntityNotFoundError(IlbirsError):
+    """No statement in the graph is about this IRI."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection of the API: its name in URLs, its class, and the IRI segment of its
+    members (``https://w3id.org/ilbirs/id/<segment>/<id>``)."""
+
+    name: str
+    cls: URIRef
+    segment: str
+    title: str
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.name: c
+    for c in [
+        Collection("countries", KG.Country, "country", "Countries"),
+        Collection("regions", KG.AdministrativeRegion, "region", "Administrative regions"),
+        Collection("protected-areas", KG.ProtectedArea, "protected-area", "Protected areas"),
+        Collection("corridors", KG.EcologicalCorridor, "corridor", "Ecological corridors"),
+        Collection("ecoregions", KG.Ecoregion, "ecoregion", "Ecoregions"),
+        Collection("species", KG.Taxon, "taxon", "Species and other taxa"),
+        Collection("animals", KG.Animal, "animal", "Individual animals"),
+        Collection("people", KG.Person, "person", "People"),
+        Collection("organizations", KG.Organization, "organization", "Organizations"),
+        Collection("events", KG.Event, "event", "Events"),
+        Collection("projects", KG.JointProject, "project", "Joint projects"),
+        Collection("sources", KG.Source, "source", "Sources"),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a node: its IRI, its types, and its label in the language asked for."""
+
+    id: str
+    types: tuple[str, ...]
+    label: str | None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where statements come from: the named graph, and the source it describes."""
+
+    graph: str
+    id: str | None
+    label: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value of a property: a literal (``value``, ``lang``, ``datatype``), a link (``ref``)
+    or a nested node (``fields``, for a blank node such as a quantity); with the source graphs
+    that state it."""
+
+    sources: tuple[str, ...]
+    value: str | None = None
+    lang: str | None = None
+    datatype: str | None = None
+    ref: Ref | None = None
+    fields: tuple[PropertyValues, ...] = ()
+
+
+@dataclass(frozen=True)
+class PropertyValues:
+    """A property (as a reference, labelled from the ontology) and all its values."""
+
+    property: Ref
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity: everything the graph states about it, and from where."""
+
+    id: str
+    types: tuple[Ref, ...]
+    label: str | None
+    properties: tuple[PropertyValues, ...]
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a collection: ``items``, the cursor of the next page (``None`` on the last),
+    and the total (exact when ``total_exact``, else "more than ``total``")."""
+
+    items: tuple[Ref, ...]
+    next_after: str | None
+    total: int
+    total_exact: bool
+
+
+def pick_label(labels: Iterable[Literal], languages: Sequence[str]) -> str | None:
+    """The label in the first of ``languages`` that has one, else English, else one without a
+    language, else the first (in a stable order); ``None`` when there is none."""
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for label in labels:
+        by_lang[(label.language or "").lower()].append(str(label))
+    if not by_lang:
+        return None
+    for lang in [*(language.lower() for language in languages), "en", ""]:
+        for key in (lang, *(k for k in sorted(by_lang) if lang and k.startswith(lang + "-"))):
+            if by_lang.get(key):
+                return sorted(by_lang[key])[0]
+    return sorted(by_lang[sorted(by_lang)[0]])[0]
+
+
+def _classes(store: Store, cls: URIRef) -> list[URIRef]:
+    rows = store.select(load_query("select_subclasses"), bindings={"class": cls})
+    found = {row["sub"] for row in rows if isinstance(row["sub"], URIRef)}
+    return sorted(found | {cls})
+
+
+def refs(store: Store, nodes: Iterable[URIRef], languages: Sequence[str]) -> dict[URIRef, Ref]:
+    """``{id, type, label}`` of every node, in batched queries (500 nodes per query)."""
+    wanted = sorted(set(nodes))
+    labels: dict[URIRef, list[Literal]] = defaultdict(list)
+    fallback: dict[URIRef, list[Literal]] = defaultdict(list)
+    types: dict[URIRef, set[str]] = defaultdict(set)
+    for start in range(0, len(wanted), _BATCH):
+        batch: list[tuple[Identifier, ...]] = [(n,) for n in wanted[start : start + _BATCH]]
+        for row in store.select(bind_rows(load_query("select_node_labels"), ["s"], batch)):
+            node = row["s"]
+            assert isinstance(node, URIRef)
+            if isinstance(row.get("pref"), Literal):
+                labels[node].append(row["pref"])  # type: ignore[arg-type]
+            if isinstance(row.get("label"), Literal):
+                fallback[node].append(row["label"])  # type: ignore[arg-type]
+            if isinstance(row.get("type"), URIRef):
+                types[node].add(str(row["type"]))
+    return {
+        node: Ref(
+            str(node), tuple(sorted(types[node])), pick_label(labels[node] or fallback[node], languages)
+        )
+        for node in wanted
+    }
+
+
+def page(
+    store: Store, collection: Collection, *, limit: int, after: str = "", languages: Sequence[str] = ()
+) -> Page:
+    """A page of ``collection``: up to ``limit`` members after the IRI ``after``."""
+    classes = _classes(store, collection.cls)
+    rows = store.select(
+        bind_rows(load_query("select_entities"), ["class", "after"], [(c, Literal(after)) for c in classes])
+        + f"\nLIMIT {int(limit) + 1}"  # an integer checked here, not a value from a request's text
+    )
+    members = [row["s"] for row in rows if isinstance(row["s"], URIRef)]
+    more = len(members) > limit
+    members = members[:limit]
+    resolved = refs(store, members, languages)
+    counted = store.select(bind_rows(load_query("count_entities"), ["class"], [(c,) for c in classes]))
+    total = int(str(counted[0]["n"])) if counted else 0
+    return Page(
+        tuple(resolved[m] for m in members),
+        str(members[-1]) if more and members else None,
+        min(total, COUNT_CAP),
+        total <= COUNT_CAP,
+    )
+
+
+def _value(term: Identifier, sources: tuple[str, ...], resolved: dict[URIRef, Ref]) -> Value:
+    if isinstance(term, URIRef):
+        return Value(sources, ref=resolved.get(term, Ref(str(term), (), None)))
+    if isinstance(term, Literal):
+        datatype = str(term.datatype) if term.datatype else None
+        return Value(sources, value=str(term), lang=term.language, datatype=datatype)
+    return Value(sources, value=str(term))
+
+
+def entity(store: Store, iri: URIRef, *, languages: Sequence[str] = ()) -> Entity:
+    """Everything the graph states about ``iri``, grouped by property, each value with the
+    source graphs that state it (conflicting values are all kept, each with its sources).
+
+    :raises EntityNotFoundError: the graph states nothing about ``iri``.
+    """
+    rows = store.select(load_query("select_entity_statements"), bindings={"s": iri}, union=False)
+    if not rows:
+        raise EntityNotFoundError(f"the graph states nothing about <{iri}>")
+    statements: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
+    nested: dict[Identifier, dict[tuple[Identifier, Identifier], set[str]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
+    graphs: set[URIRef] = set()
+    for row in rows:
+        p, o, g = row["p"], row["o"], row["g"]
+        assert isinstance(g, URIRef)
+        graphs.add(g)
+        statements[(p, o)].add(str(g))
+        if isinstance(o, BNode) and row.get("bp") is not None:
+            nested[o][(row["bp"], row["bo"])].add(str(g))
+    nodes = {t for pair in [*statements, *(k for v in nested.values() for k in v)] for t in pair}
+    resolved = refs(store, [n for n in nodes if isinstance(n, URIRef)] + [iri], languages)
+    type_refs = tuple(resolved[o] for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef))
+
+    def grouped(pairs: dict[tuple[Identifier, Identifier], set[str]]) -> tuple[PropertyValues, ...]:
+        by_property: dict[Identifier, list[Value]] = defaultdict(list)
+        for (p, o), sources in sorted(pairs.items(), key=lambda item: (str(item[0][0]), str(item[0][1]))):
+            value = _value(o, tuple(sorted(sources)), resolved)
+            if isinstance(o, BNode):
+                value = Value(value.sources, fields=grouped(nested.get(o, {})))
+            by_property[p].append(value)
+        return tuple(
+            PropertyValues(
+                resolved.get(p, Ref(str(p), (), None)) if isinstance(p, URIRef) else Ref(str(p), (), None),
+                tuple(values),
+            )
+            for p, values in by_property.items()
+        )
+
+    sources = store.select(
+        bind_rows(load_query("select_graph_sources"), ["g"], [(g,) for g in sorted(graphs)])
+    )
+    by_graph: dict[str, Source] = {}
+    for row in sources:
+        graph = str(row["g"])
+        if graph not in by_graph:
+            label, url = row.get("label"), row.get("url")
+            by_graph[graph] = Source(
+                graph, str(row["source"]), str(label) if label else None, str(url) if url else None
+            )
+    for graph in graphs:
+        by_graph.setdefault(str(graph), Source(str(graph), None, None, None))
+    me = resolved[iri]
+    return Entity(
+        str(iri), type_refs, me.label, grouped(statements), tuple(by_graph[g] for g in sorted(by_graph))
+    )
+
+
+_RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

@@ -1,0 +1,113 @@
+"""``/api/v1`` as a web developer uses it: a real ``ilbirs serve`` over HTTP, the shipped data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .test_serve import start, stop
+
+UMAI = "https://w3id.org/ilbirs/id/animal/umai"
+EN_337535 = "https://w3id.org/ilbirs/graph/24kg-en-337535"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir: Path = tmp_path_factory.mktemp("v1") / "data"
+    process, port = start(data_dir)
+    try:
+        yield f"http://127.0.0.1:{port}/api/v1"
+    finally:
+        stop(process)
+
+
+def get(url: str, **kwargs: Any) -> Any:
+    response = httpx.get(url, **kwargs)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+def values(entity: dict[str, Any], prop: str) -> list[dict[str, Any]]:
+    return [v for p in entity["properties"] if p["property"]["id"] == prop for v in p["values"]]
+
+
+def test_the_index_names_every_collection(api: str) -> None:
+    names = [c["name"] for c in get(api)["collections"]]
+    assert names == [
+        "countries", "regions", "protected-areas", "corridors", "ecoregions", "species",
+        "animals", "people", "organizations", "events", "projects", "sources",
+    ]  # fmt: skip
+
+
+def test_a_collection_lists_its_members_with_labels_in_the_language_asked(api: str) -> None:
+    page = get(api + "/animals")
+    assert [(i["id"].rsplit("/", 1)[1], i["label"]) for i in page["items"]] == [
+        ("batyr", "Batyr"), ("janish", "Janish"), ("umai", "Umai"),
+    ]  # fmt: skip
+    assert page["total"] == {"value": 3, "exact": True} and page["next"] is None
+    russian = get(api + "/animals", params={"lang": "ru"})
+    assert "Умай" in [i["label"] for i in russian["items"]]
+    by_header = get(api + "/animals", headers={"Accept-Language": "ky, ru;q=0.8, en;q=0.1"})
+    assert by_header["items"] == russian["items"]  # no Kyrgyz label: Russian is next
+
+
+def test_pages_follow_next_links_to_the_end_without_repeats(api: str) -> None:
+    first = get(api + "/protected-areas", params={"limit": 2})
+    seen, page = [], first
+    while True:
+        assert len(page["items"]) <= 2
+        seen += [i["id"] for i in page["items"]]
+        if page["next"] is None:
+            break
+        page = get(page["next"])
+    assert len(seen) == len(set(seen)) == first["total"]["value"] and first["total"]["exact"]
+    assert seen == sorted(seen)
+
+
+def test_an_entity_has_every_value_with_its_sources(api: str) -> None:
+    umai = get(api + "/animals/umai")
+    assert umai["id"] == UMAI and umai["label"] == "Umai"
+    assert [t["id"] for t in umai["type"]] == ["https://w3id.org/ilbirs/def/Animal"]
+    names = {v["value"]: v["sources"] for v in values(umai, "http://rs.tdwg.org/dwc/terms/organismName")}
+    assert set(names) == {"Umai", "Умай"}  # both spellings, each with the sources that use it
+    assert EN_337535 in names["Umai"] and EN_337535 not in names["Умай"]
+    [sex] = values(umai, "http://rs.tdwg.org/dwc/iri/sex")
+    assert sex["ref"]["id"] == "https://w3id.org/ilbirs/vocab/sex/female" and sex["ref"]["label"] == "female"
+    sources = {s["graph"]: s for s in umai["sources"]}
+    assert sources[EN_337535]["url"] == "https://24.kg/english/337535/"
+    cited = {g for p in umai["properties"] for v in p["values"] for g in v["sources"]}
+    assert cited == set(sources)  # every value's source is described, and only those
+
+
+def test_a_nested_value_and_linked_entities(api: str) -> None:
+    corridor = get(api + "/corridors/ak-ilbirs")
+    connected = {v["ref"]["label"] for v in values(corridor, "https://w3id.org/ilbirs/def/connects")}
+    assert {"Khan-Tengri State Nature Park", "Sarychat-Ertash Nature Reserve"} <= connected
+    areas = values(corridor, "https://w3id.org/ilbirs/def/area")
+    bounds = [
+        f["values"][0]["value"]
+        for area in areas
+        for f in area["fields"]
+        if f["property"]["id"] == "https://w3id.org/ilbirs/def/minExclusiveValue"
+    ]
+    assert "792000.0" in bounds or "792000" in bounds  # "over 792,000 ha", as the source words it
+
+
+def test_what_does_not_exist_is_a_problem_that_names_what_does(api: str) -> None:
+    def problem(url: str, status: int, **kwargs: Any) -> str:
+        response = httpx.get(url, **kwargs)
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        return str(response.json()["detail"])
+
+    assert "animals" in problem(api + "/beasts", 404)
+    assert "nobody" in problem(api + "/animals/nobody", 404)
+    assert "after, lang, limit" in problem(api + "/animals", 400, params={"colour": "grey"})
+    problem(api + "/animals", 400, params={"limit": 0})
+    problem(api + "/animals", 400, params={"limit": 10_000})
+    problem(api + "/animals", 400, params={"after": "not an IRI"})
