@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from ilbirs.graph.errors import (
     IlbirsError,
+    InvalidValueError,
     LimitError,
     ParseError,
     QueryError,
@@ -27,6 +28,7 @@ STATUS: list[tuple[type[IlbirsError], int, str, int | None]] = [
     (QueryError, 400, "Invalid query", None),
     (RefusedError, 400, "Not allowed", None),
     (LimitError, 400, "Limit exceeded", None),
+    (InvalidValueError, 400, "Invalid request", None),
     (ParseError, 400, "Invalid RDF", None),
     (StoreError, 503, "Store unavailable", 5),
     (IlbirsError, 500, "Internal error", None),

@@ -23,10 +23,12 @@ from ilbirs.graph.entities import (
     Collection,
     Entity,
     EntityNotFoundError,
+    Page,
     PropertyValues,
     Ref,
     Value,
     entity,
+    filter_value,
     page,
 )
 from ilbirs.graph.store import Store
@@ -105,11 +107,19 @@ class PageModel(BaseModel):
     next: str | None = Field(description="The URL of the next page; null on the last one")
 
 
+class FilterModel(BaseModel):
+    """A parameter a collection can be filtered by."""
+
+    name: str
+    description: str
+
+
 class CollectionModel(BaseModel):
     name: str
     title: str
     type: str
     href: str
+    filters: list[FilterModel]
 
 
 class IndexModel(BaseModel):
@@ -194,7 +204,13 @@ async def index(request: Request) -> IndexModel:
     require(request, "reader")
     return IndexModel(
         collections=[
-            CollectionModel(name=c.name, title=c.title, type=str(c.cls), href=f"/api/v1/{c.name}")
+            CollectionModel(
+                name=c.name,
+                title=c.title,
+                type=str(c.cls),
+                href=f"/api/v1/{c.name}",
+                filters=[FilterModel(name=f.param, description=f.description) for f in c.filters],
+            )
             for c in COLLECTIONS.values()
         ]
     )
@@ -216,21 +232,32 @@ async def list_collection(
     after: Annotated[str | None, Query(description="The last IRI of the previous page (from `next`)")] = None,
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
 ) -> PageModel:
-    """Members in IRI order, ``limit`` at a time; follow ``next`` for the rest."""
+    """Members in IRI order, ``limit`` at a time; follow ``next`` for the rest. Collections with
+    filters take them as parameters (``GET /api/v1`` lists them): protected areas by
+    ``country``, ``iucn``, ``established_before``, ``established_since``, ``min_area_ha``;
+    corridors by ``country``, ``status``, ``connects``; animals by ``species``, ``sex``,
+    ``place``; events by ``kind``, ``from``, ``to``, ``place``; projects by ``theme``,
+    ``partner``, ``country``, ``active_in``."""
     require(request, "reader")
-    _only(request, {"limit", "after", "lang"})
     chosen = _collection(collection)
+    filters = {f.param: f for f in chosen.filters}
+    _only(request, {"limit", "after", "lang", *filters})
     if after is not None and not ABSOLUTE_IRI.match(after):
         raise ProblemError(
             400, "Invalid request", f"`after` is an IRI from a `next` link, not {after[:60]!r}"
         )
     store: Store = request.app.state.store
-    found = await run_in_threadpool(
-        page, store, chosen, limit=limit, after=after or "", languages=languages(request, lang)
-    )
+    given = {name: request.query_params[name] for name in filters if name in request.query_params}
+    asked = languages(request, lang)
+
+    def run() -> Page:
+        bound = {filters[n].variable: filter_value(store, filters[n], text) for n, text in given.items()}
+        return page(store, chosen, limit=limit, after=after or "", languages=asked, filters=bound)
+
+    found = await run_in_threadpool(run)
     next_url = None
     if found.next_after is not None:
-        query = {"limit": str(limit), "after": found.next_after, **({"lang": lang} if lang else {})}
+        query = {**given, "limit": str(limit), "after": found.next_after, **({"lang": lang} if lang else {})}
         next_url = str(request.url.replace_query_params(**query))
     return PageModel(
         collection=chosen.name,

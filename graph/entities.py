@@ -17,16 +17,21 @@ then English, then a label without language, then any), never invented.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
-from .errors import IlbirsError
+from .errors import IlbirsError, InvalidValueError
 from .namespace import KG
 from .sparql import load_query
+from .sparql_text import read_prologue, tokens
 from .store import Store
 from .store.base import bind_rows
 
@@ -35,17 +40,21 @@ __all__ = [
     "Collection",
     "Entity",
     "EntityNotFoundError",
+    "Filter",
     "Page",
     "PropertyValues",
     "Ref",
     "Source",
     "Value",
     "entity",
+    "filter_value",
     "page",
     "pick_label",
 ]
 
 ID_BASE = "https://w3id.org/ilbirs/id/"
+VOCAB_BASE = "https://w3id.org/ilbirs/vocab/"
+_LOCAL = re.compile(r"[a-z][a-z-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 COUNT_CAP = 10_000
 _BATCH = 500
 
@@ -55,30 +64,118 @@ class EntityNotFoundError(IlbirsError):
 
 
 @dataclass(frozen=True)
+class Filter:
+    """A filter of a collection: the request parameter, the query variable it binds, and how
+    its text becomes an RDF term (``kind``: ``place``, ``entity`` (of ``target``, an IRI
+    segment), ``concept`` (of the scheme ``target``), ``date``, ``decimal``, ``year``,
+    ``kind`` (a subclass of ``target``, a class name))."""
+
+    param: str
+    variable: str
+    kind: str
+    target: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Collection:
-    """A collection of the API: its name in URLs, its class, and the IRI segment of its
-    members (``https://w3id.org/ilbirs/id/<segment>/<id>``)."""
+    """A collection of the API: its name in URLs, its class, the IRI segment of its members
+    (``https://w3id.org/ilbirs/id/<segment>/<id>``), and, for collections with filters, the
+    query that lists them (``graph/queries/<query>.rq``) and its filters."""
 
     name: str
     cls: URIRef
     segment: str
     title: str
+    query: str | None = None
+    filters: tuple[Filter, ...] = ()
 
 
+_PLACE = "a place: `kg` (a country code), `region/kg-y`, or an IRI"
 COLLECTIONS: dict[str, Collection] = {
     c.name: c
     for c in [
         Collection("countries", KG.Country, "country", "Countries"),
         Collection("regions", KG.AdministrativeRegion, "region", "Administrative regions"),
-        Collection("protected-areas", KG.ProtectedArea, "protected-area", "Protected areas"),
-        Collection("corridors", KG.EcologicalCorridor, "corridor", "Ecological corridors"),
+        Collection(
+            "protected-areas",
+            KG.ProtectedArea,
+            "protected-area",
+            "Protected areas",
+            "select_protected_areas",
+            (
+                Filter("country", "place", "place", description=f"lies in {_PLACE}"),
+                Filter("iucn", "iucn", "concept", "iucn-pa-category", "IUCN category code, e.g. `II`"),
+                Filter("established_before", "before", "date", description="established before (YYYY-MM-DD)"),
+                Filter(
+                    "established_since", "since", "date", description="established on or after (YYYY-MM-DD)"
+                ),
+                Filter(
+                    "min_area_ha",
+                    "minArea",
+                    "decimal",
+                    description="area (or its stated lower bound) at least, ha",
+                ),
+            ),
+        ),
+        Collection(
+            "corridors",
+            KG.EcologicalCorridor,
+            "corridor",
+            "Ecological corridors",
+            "select_corridors",
+            (
+                Filter("country", "place", "place", description=f"lies in {_PLACE}"),
+                Filter("status", "status", "concept", "corridor-status", "status code, e.g. `established`"),
+                Filter("connects", "connects", "entity", "protected-area", "a protected area it connects"),
+            ),
+        ),
         Collection("ecoregions", KG.Ecoregion, "ecoregion", "Ecoregions"),
         Collection("species", KG.Taxon, "taxon", "Species and other taxa"),
-        Collection("animals", KG.Animal, "animal", "Individual animals"),
+        Collection(
+            "animals",
+            KG.Animal,
+            "animal",
+            "Individual animals",
+            "select_animals",
+            (
+                Filter("species", "species", "entity", "taxon", "a taxon, e.g. `panthera-uncia`"),
+                Filter("sex", "sex", "concept", "sex", "`male` or `female`"),
+                Filter("place", "place", "place", description=f"kept in {_PLACE}"),
+            ),
+        ),
         Collection("people", KG.Person, "person", "People"),
         Collection("organizations", KG.Organization, "organization", "Organizations"),
-        Collection("events", KG.Event, "event", "Events"),
-        Collection("projects", KG.JointProject, "project", "Joint projects"),
+        Collection(
+            "events",
+            KG.Event,
+            "event",
+            "Events",
+            "select_events",
+            (
+                Filter("kind", "kind", "kind", "Event", "an event class, e.g. `AnimalTransfer`"),
+                Filter("from", "from", "date", description="starts on or after (YYYY-MM-DD)"),
+                Filter("to", "to", "date", description="starts on or before (YYYY-MM-DD)"),
+                Filter("place", "place", "place", description=f"happened in, or went from or to, {_PLACE}"),
+            ),
+        ),
+        Collection(
+            "projects",
+            KG.JointProject,
+            "project",
+            "Joint projects",
+            "select_projects",
+            (
+                Filter("theme", "theme", "concept", "project-theme", "theme code, e.g. `ecological-trails`"),
+                Filter(
+                    "partner", "partner", "place", description="a partner: `kg`, `organization/…`, or an IRI"
+                ),
+                Filter(
+                    "country", "country", "place", description=f"a partner, or concerns a place in, {_PLACE}"
+                ),
+                Filter("active_in", "year", "year", description="active in this year"),
+            ),
+        ),
         Collection("sources", KG.Source, "source", "Sources"),
     ]
 }
@@ -193,20 +290,86 @@ def refs(store: Store, nodes: Iterable[URIRef], languages: Sequence[str]) -> dic
     }
 
 
+def filter_value(store: Store, flt: Filter, text: str) -> Identifier:
+    """The RDF term a filter's text stands for.
+
+    :raises InvalidValueError: the text is not a value of the filter's kind (the message
+        names the valid ones where there are few).
+    """
+    text = text.strip()
+    if flt.kind in ("place", "entity"):
+        if "://" in text:
+            if any(c in text for c in '<>"{}|^`\\ '):
+                raise InvalidValueError(f"`{flt.param}`: not an IRI: {text[:60]!r}")
+            return URIRef(text)
+        # an entity: its id; a place: a country code, or <segment>/<id>
+        local = f"{flt.target}/{text}" if flt.kind == "entity" else text if "/" in text else f"country/{text}"
+        if not _LOCAL.fullmatch(local):
+            raise InvalidValueError(f"`{flt.param}`: not an id: {text[:60]!r}")
+        return URIRef(ID_BASE + local)
+    if flt.kind == "concept":
+        scheme = URIRef(f"{VOCAB_BASE}{flt.target}")
+        rows = store.select(load_query("select_scheme_concepts"), bindings={"scheme": scheme})
+        codes = {str(r["concept"]).rsplit("/", 1)[-1]: r["concept"] for r in rows}
+        if text not in codes:
+            raise InvalidValueError(f"`{flt.param}` is one of: {', '.join(sorted(codes))}; not {text[:60]!r}")
+        return codes[text]
+    if flt.kind == "kind":
+        classes = {str(c).rsplit("/", 1)[-1]: c for c in _classes(store, KG[flt.target])}
+        if text not in classes:
+            raise InvalidValueError(
+                f"`{flt.param}` is one of: {', '.join(sorted(classes))}; not {text[:60]!r}"
+            )
+        return classes[text]
+    try:
+        if flt.kind == "date":
+            return Literal(date.fromisoformat(text).isoformat(), datatype=XSD.date)
+        if flt.kind == "decimal":
+            return (
+                Literal(Decimal(text), datatype=XSD.decimal) if Decimal(text).is_finite() else _bad(flt, text)
+            )
+        if flt.kind == "year":
+            return Literal(int(text), datatype=XSD.integer)
+    except (ValueError, ArithmeticError):
+        return _bad(flt, text)
+    raise AssertionError(f"unknown filter kind {flt.kind}")
+
+
+def _bad(flt: Filter, text: str) -> Identifier:
+    raise InvalidValueError(f"`{flt.param}` is {flt.description}; not {text[:60]!r}")
+
+
 def page(
-    store: Store, collection: Collection, *, limit: int, after: str = "", languages: Sequence[str] = ()
+    store: Store,
+    collection: Collection,
+    *,
+    limit: int,
+    after: str = "",
+    languages: Sequence[str] = (),
+    filters: Mapping[str, Identifier] | None = None,
 ) -> Page:
-    """A page of ``collection``: up to ``limit`` members after the IRI ``after``."""
-    classes = _classes(store, collection.cls)
-    rows = store.select(
-        bind_rows(load_query("select_entities"), ["class", "after"], [(c, Literal(after)) for c in classes])
-        + f"\nLIMIT {int(limit) + 1}"  # an integer checked here, not a value from a request's text
-    )
+    """A page of ``collection``: up to ``limit`` members after the IRI ``after``, narrowed by
+    ``filters`` (query variable -> term; see :func:`filter_value`)."""
+    bound = dict(filters or {})
+    if collection.query is None:
+        classes = _classes(store, collection.cls)
+        listing = bind_rows(
+            load_query("select_entities"), ["class", "after"], [(c, Literal(after)) for c in classes]
+        )
+        counting = bind_rows(load_query("count_entities"), ["class"], [(c,) for c in classes])
+    else:
+        names = sorted(bound)
+        listing = bind_rows(
+            load_query(collection.query), [*names, "after"], [(*(bound[n] for n in names), Literal(after))]
+        )
+        counting = _counting(load_query(collection.query), names, bound)
+    # LIMIT is an integer checked here, not a value from a request's text.
+    rows = store.select(listing + f"\nLIMIT {int(limit) + 1}")
     members = [row["s"] for row in rows if isinstance(row["s"], URIRef)]
     more = len(members) > limit
     members = members[:limit]
     resolved = refs(store, members, languages)
-    counted = store.select(bind_rows(load_query("count_entities"), ["class"], [(c,) for c in classes]))
+    counted = store.select(counting)
     total = int(str(counted[0]["n"])) if counted else 0
     return Page(
         tuple(resolved[m] for m in members),
@@ -214,6 +377,16 @@ def page(
         min(total, COUNT_CAP),
         total <= COUNT_CAP,
     )
+
+
+def _counting(listing: str, names: list[str], bound: Mapping[str, Identifier]) -> str:
+    """The count (up to 10,001) of what a listing query selects: the query, its prologue moved
+    out, as a sub-select, with the filters bound inside it."""
+    toks = tokens(listing)
+    prologue = read_prologue(toks)
+    body = listing[toks[prologue.end].start :]
+    text = f"{prologue.text}\nSELECT (COUNT(?s) AS ?n)\n{{\n  {{ {body}\n  LIMIT {COUNT_CAP + 1} }}\n}}"
+    return bind_rows(text, names, [tuple(bound[n] for n in names)]) if names else text
 
 
 def _value(term: Identifier, sources: tuple[str, ...], resolved: dict[URIRef, Ref]) -> Value:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 __all__ = [
     "IlbirsError",
+    "InvalidValueError",
     "LimitError",
     "ParseError",
     "QueryError",
@@ -65,6 +66,11 @@ class ServiceError(IlbirsError):
 
 class ServiceTimeoutError(ServiceError):
     """A ``SERVICE`` call ran past its own time limit."""
+
+
+class InvalidValueError(IlbirsError):
+    """A value a request gives (a filter, a code) is not one this service knows; the message
+    names the valid ones."""
 
 
 class LimitError(IlbirsError):

@@ -111,3 +111,59 @@ def test_what_does_not_exist_is_a_problem_that_names_what_does(api: str) -> None
     problem(api + "/animals", 400, params={"limit": 0})
     problem(api + "/animals", 400, params={"limit": 10_000})
     problem(api + "/animals", 400, params={"after": "not an IRI"})
+
+
+@pytest.mark.parametrize(
+    ("collection", "params", "expected"),
+    [
+        ("protected-areas", {"country": "kg", "iucn": "II"}, ["Khan-Tengri State Nature Park"]),
+        ("protected-areas", {"established_before": "1970-01-01"}, ["Sary-Chelek Nature Reserve"]),
+        (
+            "protected-areas",
+            {"min_area_ha": "100000", "country": "kg"},
+            ["Khan-Tengri State Nature Park", "Naryn Nature Reserve", "Sarychat-Ertash Nature Reserve"],
+        ),
+        (
+            "corridors",
+            {"connects": "khan-tengri", "status": "established"},
+            ["Ak Ilbirs ecological corridor"],
+        ),
+        ("animals", {"species": "panthera-uncia", "sex": "female", "place": "ru"}, ["Umai"]),
+        ("animals", {"place": "kg"}, []),  # all three are kept in Russia
+        (
+            "events",
+            {"kind": "AnimalTransfer"},
+            [
+                "Ceremonial handover of three snow leopards from Kyrgyzstan to Russia, Gorno-Altaysk, 2025",
+                "Relocation of three snow leopards to the Snow Leopard centre, Altai Republic",
+            ],
+        ),
+        (
+            "projects",
+            {"active_in": "2023", "country": "kg"},
+            ["Ecological corridor in the Chatkal Range (2023 project)"],
+        ),
+        ("projects", {"active_in": "2024"}, []),
+    ],
+)
+def test_filters_narrow_a_collection(
+    api: str, collection: str, params: dict[str, str], expected: list[str]
+) -> None:
+    page = get(f"{api}/{collection}", params=params)
+    assert [i["label"] for i in page["items"]] == expected
+    assert page["total"] == {"value": len(expected), "exact": True}
+
+
+def test_a_filter_value_that_does_not_exist_names_the_valid_ones(api: str) -> None:
+    response = httpx.get(api + "/protected-areas", params={"iucn": "IX"})
+    assert response.status_code == 400 and "II, III, IV, Ia, Ib" in response.json()["detail"]
+    response = httpx.get(api + "/events", params={"kind": "Party"})
+    assert response.status_code == 400 and "AnimalTransfer, Conference" in response.json()["detail"]
+    response = httpx.get(api + "/events", params={"from": "last year"})
+    assert response.status_code == 400 and "YYYY-MM-DD" in response.json()["detail"]
+    response = httpx.get(api + "/countries", params={"iucn": "II"})  # no filters there
+    assert response.status_code == 400 and "after, lang, limit" in response.json()["detail"]
+    # a filtered page's next link keeps the filter
+    first = get(api + "/protected-areas", params={"country": "kg", "limit": 2})
+    assert "country=kg" in first["next"]
+    assert len(get(first["next"])["items"]) == 2
