@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         )
 
     @property
+    def search_index_path(self) -> Path:
+        """The label index of ``/api/v1/search`` (SQLite), shared by the workers of one host."""
+        return self.data_dir / "search.sqlite"
+
+    @property
     def version_hint_path(self) -> Path:
         """Where the workers of one host tell each other the store's version after a write."""
         return self.data_dir / "version"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
 
+from ilbirs.graph.changes import current_version
 from ilbirs.graph.entities import (
     COLLECTIONS,
     ID_BASE,
@@ -31,9 +32,11 @@ from ilbirs.graph.entities import (
     filter_value,
     page,
 )
+from ilbirs.graph.search import SearchHit, ensure_current, search
 from ilbirs.graph.store import Store
 
 from .auth import require
+from .cache import VersionClock
 from .errors import ProblemError
 from .sparql import ABSOLUTE_IRI
 
@@ -214,6 +217,75 @@ async def index(request: Request) -> IndexModel:
             for c in COLLECTIONS.values()
         ]
     )
+
+
+class HitModel(BaseModel):
+    """An entity search found: the entity, the label or name that matched, and its collection."""
+
+    id: str
+    type: list[str]
+    label: str | None = Field(description="In the language asked for (may differ from `matched`)")
+    matched: str = Field(examples=["Жаныш"])
+    matched_lang: str | None
+    collection: str = Field(examples=["animals"])
+    href: str = Field(examples=["/api/v1/animals/janish"])
+
+
+class SearchModel(BaseModel):
+    query: str
+    items: list[HitModel]
+    limit: int
+
+
+@router.get(
+    "/search",
+    response_model=SearchModel,
+    summary="Search entities by label or name",
+    responses={400: {"description": "No word in `q`, an unknown `type` or parameter"}},
+)
+async def search_entities(
+    request: Request,
+    q: Annotated[str, Query(max_length=200, description="Words, each matched as a prefix: `snow leop`")],
+    type: Annotated[str | None, Query(description="A collection: `animals`, `protected-areas` …")] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
+) -> SearchModel:
+    """Entities whose labels or names (in any language: en, ru, ky …) start with the words of
+    ``q``; case and diacritics do not matter; best first."""
+    require(request, "reader")
+    _only(request, {"q", "type", "limit", "lang"})
+    store: Store = request.app.state.store
+    index = request.app.state.search
+    clock: VersionClock = request.app.state.version_clock
+    asked = languages(request, lang)
+
+    def run() -> list[SearchHit]:
+        ensure_current(store, index, clock.version(lambda: current_version(store)))
+        return search(store, index, q, collection=type, limit=limit, languages=asked)
+
+    hits = await run_in_threadpool(run)
+    return SearchModel(
+        query=q,
+        limit=limit,
+        items=[
+            HitModel(
+                id=h.ref.id,
+                type=list(h.ref.types),
+                label=h.ref.label,
+                matched=h.matched,
+                matched_lang=h.lang or None,
+                collection=h.collection,
+                href=_href(h.collection, h.ref.id),
+            )
+            for h in hits
+        ],
+    )
+
+
+def _href(collection: str, iri: str) -> str:
+    """The ``/api/v1`` URL of an entity of ``collection`` (its IRI when it has no short one)."""
+    prefix = f"{ID_BASE}{COLLECTIONS[collection].segment}/"
+    return f"/api/v1/{collection}/{iri[len(prefix) :]}" if iri.startswith(prefix) else iri
 
 
 @router.get(

@@ -46,10 +46,12 @@ __all__ = [
     "Ref",
     "Source",
     "Value",
+    "classes_of",
     "entity",
     "filter_value",
     "page",
     "pick_label",
+    "refs",
 ]
 
 ID_BASE = "https://w3id.org/ilbirs/id/"
@@ -259,7 +261,8 @@ def pick_label(labels: Iterable[Literal], languages: Sequence[str]) -> str | Non
     return sorted(by_lang[sorted(by_lang)[0]])[0]
 
 
-def _classes(store: Store, cls: URIRef) -> list[URIRef]:
+def classes_of(store: Store, cls: URIRef) -> list[URIRef]:
+    """``cls`` and its subclasses at any depth, as the ontology in the store states them."""
     rows = store.select(load_query("select_subclasses"), bindings={"class": cls})
     found = {row["sub"] for row in rows if isinstance(row["sub"], URIRef)}
     return sorted(found | {cls})
@@ -315,7 +318,7 @@ def filter_value(store: Store, flt: Filter, text: str) -> Identifier:
             raise InvalidValueError(f"`{flt.param}` is one of: {', '.join(sorted(codes))}; not {text[:60]!r}")
         return codes[text]
     if flt.kind == "kind":
-        classes = {str(c).rsplit("/", 1)[-1]: c for c in _classes(store, KG[flt.target])}
+        classes = {str(c).rsplit("/", 1)[-1]: c for c in classes_of(store, KG[flt.target])}
         if text not in classes:
             raise InvalidValueError(
                 f"`{flt.param}` is one of: {', '.join(sorted(classes))}; not {text[:60]!r}"
@@ -352,7 +355,7 @@ def page(
     ``filters`` (query variable -> term; see :func:`filter_value`)."""
     bound = dict(filters or {})
     if collection.query is None:
-        classes = _classes(store, collection.cls)
+        classes = classes_of(store, collection.cls)
         listing = bind_rows(
             load_query("select_entities"), ["class", "after"], [(c, Literal(after)) for c in classes]
         )

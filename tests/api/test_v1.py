@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .test_cli import ILBIRS
 from .test_serve import start, stop
 
 UMAI = "https://w3id.org/ilbirs/id/animal/umai"
@@ -16,13 +18,26 @@ EN_337535 = "https://w3id.org/ilbirs/graph/24kg-en-337535"
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(the /api/v1 URL, a steward token) of a running ``ilbirs serve`` with two workers."""
     data_dir: Path = tmp_path_factory.mktemp("v1") / "data"
-    process, port = start(data_dir)
+    assert ILBIRS
+    token = subprocess.run(
+        [ILBIRS, "token", "create", "v1", "--role", "steward", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    process, port = start(data_dir, "--workers", "2")
     try:
-        yield f"http://127.0.0.1:{port}/api/v1"
+        yield f"http://127.0.0.1:{port}/api/v1", token
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="module")
+def api(served: tuple[str, str]) -> str:
+    return served[0]
 
 
 def get(url: str, **kwargs: Any) -> Any:
@@ -167,3 +182,51 @@ def test_a_filter_value_that_does_not_exist_names_the_valid_ones(api: str) -> No
     first = get(api + "/protected-areas", params={"country": "kg", "limit": 2})
     assert "country=kg" in first["next"]
     assert len(get(first["next"])["items"]) == 2
+
+
+def found(api: str, q: str, **params: str) -> list[str]:
+    return [h["href"] for h in get(api + "/search", params={"q": q, **params})["items"]]
+
+
+@pytest.mark.parametrize(
+    ("q", "params", "first"),
+    [
+        ("Umai", {}, "/api/v1/animals/umai"),
+        ("umai", {}, "/api/v1/animals/umai"),
+        ("ÜMAI", {}, "/api/v1/animals/umai"),  # case and diacritics do not matter
+        ("Жаныш", {}, "/api/v1/animals/janish"),
+        ("жан", {"type": "animals"}, "/api/v1/animals/janish"),  # a prefix, in Cyrillic
+        ("snow leop", {"type": "species"}, "/api/v1/species/panthera-uncia"),
+        ("Khan Teng", {"type": "protected-areas"}, "/api/v1/protected-areas/khan-tengri"),
+    ],
+)
+def test_search_finds_what_it_should(api: str, q: str, params: dict[str, str], first: str) -> None:
+    assert found(api, q, **params)[0] == first
+
+
+def test_search_filters_by_type_and_names_what_matched(api: str) -> None:
+    assert "/api/v1/species/panthera-uncia" in found(api, "snow leop")
+    assert all(h.startswith("/api/v1/animals/") for h in found(api, "snow", type="animals"))
+    [hit] = get(api + "/search", params={"q": "Жаныш", "lang": "en"})["items"]
+    assert (hit["matched"], hit["label"], hit["collection"]) == ("Жаныш", "Janish", "animals")
+    for params, words in (({"q": "!!!"}, "word"), ({"q": "umai", "type": "beasts"}, "animals")):
+        response = httpx.get(api + "/search", params=params)
+        assert response.status_code == 400 and words in response.json()["detail"]
+
+
+def test_search_follows_every_accepted_write(served: tuple[str, str]) -> None:
+    """The index is kept in step with writes: a new name is found at once, on every worker."""
+    api, token = served
+    assert found(api, "Ilbirsbek") == []
+    update = (
+        "INSERT DATA { GRAPH <https://w3id.org/ilbirs/graph/24kg-en-337535> { "
+        '<https://w3id.org/ilbirs/id/animal/umai> <http://www.w3.org/2004/02/skos/core#altLabel> "Ilbirsbek"@ky } }'
+    )
+    response = httpx.post(
+        api.replace("/api/v1", "/sparql"),
+        content=update,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 200, response.text
+    for _ in range(6):  # whichever worker answers
+        assert found(api, "ilbirsb") == ["/api/v1/animals/umai"]

@@ -1,0 +1,131 @@
+"""Search by label: "Umai", "umai", "Жаныш", "snow leop" find what they should, in every
+language, by word prefix, ranked (BM25), filterable by collection.
+
+Served by a full-text index (``store.search_index.LabelIndex``, SQLite FTS5 in the data
+directory), never by a REGEX scan of the store. The index is kept in step with the store:
+each accepted write re-indexes the subjects it touched (:func:`refresh`); an index behind the
+store's version (built before an ``ilbirs load``, or never) is rebuilt before it answers
+(:func:`ensure_current`).
+
+>>> terms("Snow leop")
+['"snow"*', '"leop"*']
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rdflib import Literal, URIRef
+from rdflib.term import Identifier
+
+from .entities import COLLECTIONS, Ref, classes_of, refs
+from .errors import InvalidValueError
+from .sparql import load_query
+from .store import Store
+from .store.base import bind_rows
+from .store.search_index import LabelIndex
+
+__all__ = ["SearchHit", "ensure_current", "rebuild", "refresh", "search", "terms"]
+
+_WORD = re.compile(r"\w+")
+_BATCH = 500
+_rebuilding = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """An entity found: a reference to it (label in the language asked for), the label that
+    matched and its language, its collection, and its rank (lower is better)."""
+
+    ref: Ref
+    matched: str
+    lang: str
+    collection: str
+    rank: float
+
+
+def terms(query: str) -> list[str]:
+    """The words of ``query`` as FTS5 prefix phrases (quoted: no FTS syntax gets through).
+
+    :raises InvalidValueError: the query has no word.
+    """
+    words = _WORD.findall(query.casefold())
+    if not words:
+        raise InvalidValueError("`q` needs at least one word (letters or digits)")
+    return [f'"{word}"*' for word in words[:8]]
+
+
+def _collections_of(store: Store) -> dict[str, list[str]]:
+    """Class IRI -> the collections whose members it makes."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for collection in COLLECTIONS.values():
+        for cls in classes_of(store, collection.cls):
+            found[str(cls)].append(collection.name)
+    return found
+
+
+def _rows(store: Store, subjects: Sequence[URIRef] | None) -> list[tuple[str, str, str, str]]:
+    by_class = _collections_of(store)
+    query = load_query("select_search_labels")
+    batches: Iterable[list[tuple[Identifier, ...]] | None] = (
+        [None]
+        if subjects is None
+        else [[(s,) for s in subjects[i : i + _BATCH]] for i in range(0, len(subjects), _BATCH)]
+    )
+    rows: set[tuple[str, str, str, str]] = set()
+    for batch in batches:
+        text = query if batch is None else bind_rows(query, ["s"], batch)
+        for row in store.select(text):
+            label = row["label"]
+            assert isinstance(label, Literal)
+            for collection in by_class.get(str(row["type"]), []):
+                rows.add((str(row["s"]), str(label), label.language or "", collection))
+    return sorted(rows)
+
+
+def rebuild(store: Store, index: LabelIndex, version: int) -> None:
+    """Index every entity again, as the store is at ``version``."""
+    with _rebuilding:
+        index.replace(_rows(store, None), version=version, subjects=None)
+
+
+def refresh(store: Store, index: LabelIndex, subjects: Iterable[Identifier], version: int) -> None:
+    """After an accepted write that moved the store to ``version``: index ``subjects`` again
+    (rebuild everything if the index had missed an earlier version)."""
+    current = index.version
+    if current is None or current < version - 1:
+        rebuild(store, index, version)
+        return
+    wanted = sorted({s for s in subjects if isinstance(s, URIRef)})
+    index.replace(_rows(store, wanted), version=version, subjects=[str(s) for s in wanted])
+
+
+def ensure_current(store: Store, index: LabelIndex, version: int) -> None:
+    """Rebuild the index if it is behind the store's ``version`` (or was never built)."""
+    current = index.version
+    if current is None or current < version:
+        rebuild(store, index, version)
+
+
+def search(
+    store: Store,
+    index: LabelIndex,
+    query: str,
+    *,
+    collection: str | None = None,
+    limit: int = 20,
+    languages: Sequence[str] = (),
+) -> list[SearchHit]:
+    """The entities whose labels or names start with the words of ``query``, best first.
+
+    :raises InvalidValueError: no word in ``query``, or an unknown ``collection``.
+    """
+    if collection is not None and collection not in COLLECTIONS:
+        raise InvalidValueError(f"`type` is one of: {', '.join(COLLECTIONS)}; not {collection[:60]!r}")
+    hits = index.search(terms(query), collection=collection, limit=limit)
+    resolved = refs(store, [URIRef(h.id) for h in hits], languages)
+    return [SearchHit(resolved[URIRef(h.id)], h.label, h.lang, h.collection, h.rank) for h in hits]

@@ -1,0 +1,105 @@
+"""A full-text index of labels on SQLite FTS5 (Python's own ``sqlite3``): the store behind
+``ilbirs.graph.search``.
+
+One row per (entity, label): the label's text, its language, and the entity's collections.
+The ``unicode61`` tokenizer with ``remove_diacritics 2`` folds case and diacritics in every
+script (Latin, Cyrillic), so "umai", "Umai" and "Ümai" are one word. The file lives in the
+data directory; the workers of one host share it (WAL mode: readers never wait for the writer).
+The store version the index reflects is kept with it.
+
+>>> import tempfile, pathlib
+>>> index = LabelIndex(pathlib.Path(tempfile.mkdtemp()) / "search.sqlite")
+>>> index.replace([("https://e/umai", "Umai", "en", "animals")], version=1, subjects=None)
+>>> [hit.id for hit in index.search(['"uma"*'], collection=None, limit=5)]
+['https://e/umai']
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["LabelHit", "LabelIndex"]
+
+_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS labels USING fts5(
+    label, lang UNINDEXED, id UNINDEXED, collection UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
+"""
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    """An entity that matched: its IRI, the label that matched (and its language), its
+    collection, and the BM25 rank (lower is better)."""
+
+    id: str
+    label: str
+    lang: str
+    collection: str
+    rank: float
+
+
+class LabelIndex:
+    """The label index in the SQLite file at ``path`` (created when missing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            self._local.db = db
+        return db
+
+    @property
+    def version(self) -> int | None:
+        """The store version the index reflects (``None``: never built)."""
+        row = self._connect().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        return int(row[0]) if row else None
+
+    def replace(
+        self, rows: Iterable[tuple[str, str, str, str]], *, version: int, subjects: Iterable[str] | None
+    ) -> None:
+        """Replace the rows of ``subjects`` (all rows when ``None``) with ``rows`` (id, label,
+        lang, collection), and record ``version`` (never moving it back), in one transaction."""
+        db = self._connect()
+        with db:
+            if subjects is None:
+                db.execute("DELETE FROM labels")
+            else:
+                db.executemany("DELETE FROM labels WHERE id = ?", [(s,) for s in subjects])
+            db.executemany("INSERT INTO labels (id, label, lang, collection) VALUES (?, ?, ?, ?)",
+                           [(i, label, lang, c) for i, label, lang, c in rows])  # fmt: skip
+            old = self.version
+            new = version if subjects is None or old is None else max(old, version)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (new,))
+
+    def search(self, terms: list[str], *, collection: str | None, limit: int) -> list[LabelHit]:
+        """The best ``limit`` entities for the FTS5 query ``terms`` (each a quoted phrase,
+        optionally a prefix: ``'"snow"*'``), one hit per entity (its best label)."""
+        match = " ".join(terms)
+        where = "labels MATCH ?" + (" AND collection = ?" if collection else "")
+        params: list[object] = [match, *([collection] if collection else []), limit]
+        rows = (
+            self._connect()
+            .execute(
+                f"""SELECT id, label, lang, collection, MIN(rank) AS best FROM (
+                    SELECT id, label, lang, collection, rank FROM labels WHERE {where})
+                GROUP BY id ORDER BY best, length(label), id LIMIT ?""",
+                params,
+            )
+            .fetchall()
+        )
+        return [LabelHit(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
