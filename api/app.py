@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ilbirs.graph import IlbirsError, bundle_loaded
+from ilbirs.graph.search import Search
 from ilbirs.graph.store import Store
 from ilbirs.graph.store.search_index import LabelIndex
 
@@ -55,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = build_store(settings)
         app.state.tokens = TokenStore(settings.tokens_path)
         app.state.cache = ResponseCache()
-        app.state.search = LabelIndex(settings.search_index_path)
+        app.state.search = Search(LabelIndex(settings.search_index_path))
         app.state.version_clock = VersionClock(ttl_s=settings.version_ttl_s, hint=settings.version_hint_path)
         yield
 

@@ -18,7 +18,6 @@ from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
 
 from ilbirs.graph.changes import ConflictError, QuadChange, current_version
-from ilbirs.graph.search import refresh
 from ilbirs.graph.service import Limits, check_depth, run_query, service_description
 from ilbirs.graph.sparql_text import analyse
 from ilbirs.graph.store import Store
@@ -297,7 +296,7 @@ async def run_write(
     if record is not None:
         request.app.state.version_clock.wrote(record.version)
         subjects = {q[0] for q in outcome.change.added | outcome.change.removed}
-        await run_in_threadpool(refresh, store, request.app.state.search, subjects, record.version)
+        await run_in_threadpool(request.app.state.search.refresh, store, subjects, record.version)
     body = {
         "version": record.version if record else None,
         "change": str(record.iri) if record else None,

@@ -32,7 +32,7 @@ from ilbirs.graph.entities import (
     filter_value,
     page,
 )
-from ilbirs.graph.search import SearchHit, ensure_current, search
+from ilbirs.graph.search import Search, SearchHit
 from ilbirs.graph.store import Store
 
 from .auth import require
@@ -255,13 +255,13 @@ async def search_entities(
     require(request, "reader")
     _only(request, {"q", "type", "limit", "lang"})
     store: Store = request.app.state.store
-    index = request.app.state.search
+    searcher: Search = request.app.state.search
     clock: VersionClock = request.app.state.version_clock
     asked = languages(request, lang)
 
     def run() -> list[SearchHit]:
-        ensure_current(store, index, clock.version(lambda: current_version(store)))
-        return search(store, index, q, collection=type, limit=limit, languages=asked)
+        searcher.ensure_current(store, clock.version(lambda: current_version(store)))
+        return searcher.find(store, q, collection=type, limit=limit, languages=asked)
 
     hits = await run_in_threadpool(run)
     return SearchModel(

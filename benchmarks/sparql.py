@@ -158,6 +158,7 @@ class Target:
     name: str
     url: str
     params: dict[str, str] = field(default_factory=dict)
+    pids: Callable[[], list[int]] = list  # the server processes whose CPU time counts
 
     def request(self, query: str) -> tuple[str, dict[str, str], dict[str, str]]:
         accept = "text/turtle" if query.startswith("DESCRIBE") else "application/sparql-results+json"
@@ -170,6 +171,7 @@ class Run:
     errors: int = 0
     done: int = 0
     seconds: float = 0.0
+    cpu_s: float = 0.0  # CPU time the target's server processes used during the run
 
     def all(self) -> list[float]:
         return [x for xs in self.latencies.values() for x in xs]
@@ -207,10 +209,45 @@ async def drive(
                 else:
                     run.errors += 1
 
+        pids = target.pids()
+        cpu_before = cpu_seconds(pids)
         started = time.perf_counter()
         await asyncio.gather(*(client(1000 * clients + i) for i in range(clients)))
         run.seconds = time.perf_counter() - started
+        run.cpu_s = cpu_seconds(pids) - cpu_before
     return run
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # the fields after the command name
+
+
+def descendants(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        if (fields := _stat(pid)) is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def pct(values: list[float], q: float) -> float:
@@ -329,9 +366,14 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
         steward = token(data_dir)
         ilbirs, sparql, engine = start_ilbirs(data_dir, nquads)
         processes.append(ilbirs)
+        engine_pid = next(
+            pid for pid in descendants(ilbirs.pid) if b"oxigraph" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        )
         targets = [
-            Target("Ilbirs /sparql", sparql),
-            Target("engine direct", engine + "/query", {"union-default-graph": ""}),
+            Target("Ilbirs /sparql", sparql, pids=lambda: descendants(ilbirs.pid)),  # workers and engine
+            Target(
+                "engine direct", engine + "/query", {"union-default-graph": ""}, pids=lambda: [engine_pid]
+            ),
         ]
 
         def mix(rng: random.Random, n: int) -> tuple[str, str]:
@@ -361,6 +403,7 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
                     "requests": run.done,
                     "errors": run.errors,
                     "rps": run.done / run.seconds,
+                    "cpu_ms": 1000 * run.cpu_s / run.done if run.done else float("nan"),
                     "p50_ms": pct(latencies, 0.5),
                     "p99_ms": pct(latencies, 0.99),
                     "by_kind_p50_ms": {k: pct(v, 0.5) for k, v in sorted(run.latencies.items())},
@@ -368,7 +411,8 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
                 rows.append(row)
                 print(
                     f"{workload:15} {clients:3} clients  {target.name:16} {row['rps']:8.1f} req/s  "
-                    f"p50 {row['p50_ms']:8.1f} ms  p99 {row['p99_ms']:8.1f} ms  errors {run.errors}",
+                    f"p50 {row['p50_ms']:8.1f} ms  p99 {row['p99_ms']:8.1f} ms  errors {run.errors}  "
+                    f"server CPU {row['cpu_ms']:.2f} ms/request",
                     flush=True,
                 )
 
@@ -403,7 +447,7 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
             rdflib, rdflib_url, load_s = start_rdflib(nquads)
             processes.append(rdflib)
             print(f"rdflib-endpoint loaded in {load_s:.0f} s", flush=True)
-            peer = Target("rdflib-endpoint", rdflib_url)
+            peer = Target("rdflib-endpoint", rdflib_url, pids=lambda: descendants(rdflib.pid))
             asyncio.run(drive(peer, 4, 2.0, lookups))
             measure(peer, "lookup")  # before the mix, which leaves a backlog
             measure(peer, "mix")
@@ -421,16 +465,18 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
 def report(rows: list[dict[str, object]]) -> str:
     """Markdown tables: the figures, then the ratios against the targets."""
     lines = [
-        "| quads | workload | clients | target | req/s | p50 ms | p99 ms | errors |",
-        "|---:|---|---:|---|---:|---:|---:|---:|",
+        "| quads | workload | clients | target | req/s | p50 ms | p99 ms | errors | server CPU ms/request |",
+        "|---:|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "rps" in r:
             lines.append(
                 f"| {r['quads']:,} | {r['workload']} | {r['clients']} | {r['target']} | {r['rps']:.1f} | "
-                f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |"
+                f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} |"
             )
     lines += [
+        "",
+        "Ratios of throughput (req/s), and in brackets of requests per server CPU-second:",
         "",
         "| quads | clients | mix: Ilbirs ÷ direct (≥ 0.8) | lookup: ÷ direct (≥ 0.25) | cached lookup: ÷ direct (≥ 1) | mix: Ilbirs ÷ rdflib-endpoint (≥ 3) | lookup: ÷ rdflib-endpoint (≥ 3) |",
         "|---:|---:|---:|---:|---:|---:|---:|",
@@ -440,8 +486,10 @@ def report(rows: list[dict[str, object]]) -> str:
     def ratio(quads: object, workload: str, clients: object, other: str) -> str:
         a, b = by.get((quads, workload, clients, "Ilbirs /sparql")), by.get((quads, workload, clients, other))
         if not a or not b or not b["rps"]:
-            return "–"
-        return f"{float(a['rps']) / float(b['rps']):.2f}×"  # type: ignore[arg-type]
+            return "– (no answer)" if b else "–"
+        throughput = float(a["rps"]) / float(b["rps"])  # type: ignore[arg-type]
+        efficiency = float(b["cpu_ms"]) / float(a["cpu_ms"])  # type: ignore[arg-type]
+        return f"{throughput:.2f}× ({efficiency:.2f}×)"
 
     for quads, clients in sorted({(r["quads"], r["clients"]) for r in rows if "rps" in r}):  # type: ignore[type-var]
         lines.append(

@@ -3,9 +3,9 @@ language, by word prefix, ranked (BM25), filterable by collection.
 
 Served by a full-text index (``store.search_index.LabelIndex``, SQLite FTS5 in the data
 directory), never by a REGEX scan of the store. The index is kept in step with the store:
-each accepted write re-indexes the subjects it touched (:func:`refresh`); an index behind the
-store's version (built before an ``ilbirs load``, or never) is rebuilt before it answers
-(:func:`ensure_current`).
+each accepted write re-indexes the subjects it touched (:meth:`Search.refresh`); an index
+behind the store's version (built before an ``ilbirs load``, or never) is rebuilt before it
+answers (:meth:`Search.ensure_current`).
 
 >>> terms("Snow leop")
 ['"snow"*', '"leop"*']
@@ -29,11 +29,10 @@ from .store import Store
 from .store.base import bind_rows
 from .store.search_index import LabelIndex
 
-__all__ = ["SearchHit", "ensure_current", "rebuild", "refresh", "search", "terms"]
+__all__ = ["Search", "SearchHit", "terms"]
 
 _WORD = re.compile(r"\w+")
 _BATCH = 500
-_rebuilding = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -59,73 +58,80 @@ def terms(query: str) -> list[str]:
     return [f'"{word}"*' for word in words[:8]]
 
 
-def _collections_of(store: Store) -> dict[str, list[str]]:
-    """Class IRI -> the collections whose members it makes."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for collection in COLLECTIONS.values():
-        for cls in classes_of(store, collection.cls):
-            found[str(cls)].append(collection.name)
-    return found
+class Search:
+    """Search over one label index: keeps it in step with the store, and answers from it.
+    One per app (``app.state``); safe across threads."""
 
+    def __init__(self, index: LabelIndex) -> None:
+        self.index = index
+        self._classes: dict[str, list[str]] | None = None
+        self._rebuilding = threading.Lock()
 
-def _rows(store: Store, subjects: Sequence[URIRef] | None) -> list[tuple[str, str, str, str]]:
-    by_class = _collections_of(store)
-    query = load_query("select_search_labels")
-    batches: Iterable[list[tuple[Identifier, ...]] | None] = (
-        [None]
-        if subjects is None
-        else [[(s,) for s in subjects[i : i + _BATCH]] for i in range(0, len(subjects), _BATCH)]
-    )
-    rows: set[tuple[str, str, str, str]] = set()
-    for batch in batches:
-        text = query if batch is None else bind_rows(query, ["s"], batch)
-        for row in store.select(text):
-            label = row["label"]
-            assert isinstance(label, Literal)
-            for collection in by_class.get(str(row["type"]), []):
-                rows.add((str(row["s"]), str(label), label.language or "", collection))
-    return sorted(rows)
+    def _collections_of(self, store: Store, *, fresh: bool) -> dict[str, list[str]]:
+        """Class IRI -> the collections whose members it makes; read from the ontology once,
+        and again at each rebuild (a new ontology comes with a load)."""
+        if fresh or self._classes is None:
+            found: dict[str, list[str]] = defaultdict(list)
+            for collection in COLLECTIONS.values():
+                for cls in classes_of(store, collection.cls):
+                    found[str(cls)].append(collection.name)
+            self._classes = found
+        return self._classes
 
+    def _rows(self, store: Store, subjects: Sequence[URIRef] | None) -> list[tuple[str, str, str, str]]:
+        by_class = self._collections_of(store, fresh=subjects is None)
+        query = load_query("select_search_labels")
+        batches: Iterable[list[tuple[Identifier, ...]] | None] = (
+            [None]
+            if subjects is None
+            else [[(s,) for s in subjects[i : i + _BATCH]] for i in range(0, len(subjects), _BATCH)]
+        )
+        rows: set[tuple[str, str, str, str]] = set()
+        for batch in batches:
+            text = query if batch is None else bind_rows(query, ["s"], batch)
+            for row in store.select(text):
+                label = row["label"]
+                assert isinstance(label, Literal)
+                for collection in by_class.get(str(row["type"]), []):
+                    rows.add((str(row["s"]), str(label), label.language or "", collection))
+        return sorted(rows)
 
-def rebuild(store: Store, index: LabelIndex, version: int) -> None:
-    """Index every entity again, as the store is at ``version``."""
-    with _rebuilding:
-        index.replace(_rows(store, None), version=version, subjects=None)
+    def rebuild(self, store: Store, version: int) -> None:
+        """Index every entity again, as the store is at ``version``."""
+        with self._rebuilding:
+            self.index.replace(self._rows(store, None), version=version, subjects=None)
 
+    def refresh(self, store: Store, subjects: Iterable[Identifier], version: int) -> None:
+        """After an accepted write that moved the store to ``version``: index ``subjects``
+        again (rebuild everything if the index had missed an earlier version)."""
+        current = self.index.version
+        if current is None or current < version - 1:
+            self.rebuild(store, version)
+            return
+        wanted = sorted({s for s in subjects if isinstance(s, URIRef)})
+        self.index.replace(self._rows(store, wanted), version=version, subjects=[str(s) for s in wanted])
 
-def refresh(store: Store, index: LabelIndex, subjects: Iterable[Identifier], version: int) -> None:
-    """After an accepted write that moved the store to ``version``: index ``subjects`` again
-    (rebuild everything if the index had missed an earlier version)."""
-    current = index.version
-    if current is None or current < version - 1:
-        rebuild(store, index, version)
-        return
-    wanted = sorted({s for s in subjects if isinstance(s, URIRef)})
-    index.replace(_rows(store, wanted), version=version, subjects=[str(s) for s in wanted])
+    def ensure_current(self, store: Store, version: int) -> None:
+        """Rebuild the index if it is behind the store's ``version`` (or was never built)."""
+        current = self.index.version
+        if current is None or current < version:
+            self.rebuild(store, version)
 
+    def find(
+        self,
+        store: Store,
+        query: str,
+        *,
+        collection: str | None = None,
+        limit: int = 20,
+        languages: Sequence[str] = (),
+    ) -> list[SearchHit]:
+        """The entities whose labels or names start with the words of ``query``, best first.
 
-def ensure_current(store: Store, index: LabelIndex, version: int) -> None:
-    """Rebuild the index if it is behind the store's ``version`` (or was never built)."""
-    current = index.version
-    if current is None or current < version:
-        rebuild(store, index, version)
-
-
-def search(
-    store: Store,
-    index: LabelIndex,
-    query: str,
-    *,
-    collection: str | None = None,
-    limit: int = 20,
-    languages: Sequence[str] = (),
-) -> list[SearchHit]:
-    """The entities whose labels or names start with the words of ``query``, best first.
-
-    :raises InvalidValueError: no word in ``query``, or an unknown ``collection``.
-    """
-    if collection is not None and collection not in COLLECTIONS:
-        raise InvalidValueError(f"`type` is one of: {', '.join(COLLECTIONS)}; not {collection[:60]!r}")
-    hits = index.search(terms(query), collection=collection, limit=limit)
-    resolved = refs(store, [URIRef(h.id) for h in hits], languages)
-    return [SearchHit(resolved[URIRef(h.id)], h.label, h.lang, h.collection, h.rank) for h in hits]
+        :raises InvalidValueError: no word in ``query``, or an unknown ``collection``.
+        """
+        if collection is not None and collection not in COLLECTIONS:
+            raise InvalidValueError(f"`type` is one of: {', '.join(COLLECTIONS)}; not {collection[:60]!r}")
+        hits = self.index.search(terms(query), collection=collection, limit=limit)
+        resolved = refs(store, [URIRef(h.id) for h in hits], languages)
+        return [SearchHit(resolved[URIRef(h.id)], h.label, h.lang, h.collection, h.rank) for h in hits]

@@ -1,11 +1,12 @@
 """A full-text index of labels on SQLite FTS5 (Python's own ``sqlite3``): the store behind
 ``ilbirs.graph.search``.
 
-One row per (entity, label): the label's text, its language, and the entity's collections.
-The ``unicode61`` tokenizer with ``remove_diacritics 2`` folds case and diacritics in every
-script (Latin, Cyrillic), so "umai", "Umai" and "Ümai" are one word. The file lives in the
-data directory; the workers of one host share it (WAL mode: readers never wait for the writer).
-The store version the index reflects is kept with it.
+One row per (entity, label, collection) in ``entries`` (indexed by entity, so a write
+replaces an entity's rows without a scan), and the FTS5 table ``labels`` over it (external
+content, kept in step by triggers). The ``unicode61`` tokenizer with ``remove_diacritics 2``
+folds case and diacritics in every script (Latin, Cyrillic), so "umai", "Umai" and "Ümai" are
+one word. The file lives in the data directory; the workers of one host share it (WAL mode:
+readers never wait for the writer). The store version the index reflects is kept with it.
 
 >>> import tempfile, pathlib
 >>> index = LabelIndex(pathlib.Path(tempfile.mkdtemp()) / "search.sqlite")
@@ -25,10 +26,21 @@ from pathlib import Path
 __all__ = ["LabelHit", "LabelIndex"]
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, label TEXT NOT NULL,
+    lang TEXT NOT NULL, collection TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_id ON entries (id);
 CREATE VIRTUAL TABLE IF NOT EXISTS labels USING fts5(
-    label, lang UNINDEXED, id UNINDEXED, collection UNINDEXED,
+    label, content = 'entries', content_rowid = 'rowid',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE TRIGGER IF NOT EXISTS entries_added AFTER INSERT ON entries BEGIN
+    INSERT INTO labels (rowid, label) VALUES (new.rowid, new.label);
+END;
+CREATE TRIGGER IF NOT EXISTS entries_removed AFTER DELETE ON entries BEGIN
+    INSERT INTO labels (labels, rowid, label) VALUES ('delete', old.rowid, old.label);
+END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
 
@@ -56,10 +68,12 @@ class LabelIndex:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
+        """This thread's connection (a sqlite3 connection belongs to the thread that made it)."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # the index can be rebuilt from the store
             self._local.db = db
         return db
 
@@ -76,30 +90,26 @@ class LabelIndex:
         lang, collection), and record ``version`` (never moving it back), in one transaction."""
         db = self._connect()
         with db:
-            if subjects is None:
-                db.execute("DELETE FROM labels")
-            else:
-                db.executemany("DELETE FROM labels WHERE id = ?", [(s,) for s in subjects])
-            db.executemany("INSERT INTO labels (id, label, lang, collection) VALUES (?, ?, ?, ?)",
-                           [(i, label, lang, c) for i, label, lang, c in rows])  # fmt: skip
             old = self.version
+            if subjects is None:
+                db.execute("DELETE FROM entries")
+            else:
+                db.executemany("DELETE FROM entries WHERE id = ?", [(s,) for s in subjects])
+            db.executemany(
+                "INSERT INTO entries (id, label, lang, collection) VALUES (?, ?, ?, ?)",
+                [(i, label, lang, c) for i, label, lang, c in rows],
+            )
             new = version if subjects is None or old is None else max(old, version)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (new,))
 
     def search(self, terms: list[str], *, collection: str | None, limit: int) -> list[LabelHit]:
         """The best ``limit`` entities for the FTS5 query ``terms`` (each a quoted phrase,
         optionally a prefix: ``'"snow"*'``), one hit per entity (its best label)."""
-        match = " ".join(terms)
-        where = "labels MATCH ?" + (" AND collection = ?" if collection else "")
-        params: list[object] = [match, *([collection] if collection else []), limit]
-        rows = (
-            self._connect()
-            .execute(
-                f"""SELECT id, label, lang, collection, MIN(rank) AS best FROM (
-                    SELECT id, label, lang, collection, rank FROM labels WHERE {where})
-                GROUP BY id ORDER BY best, length(label), id LIMIT ?""",
-                params,
-            )
-            .fetchall()
-        )
+        where = "WHERE e.collection = ?" if collection else ""
+        params: list[object] = [" ".join(terms), *([collection] if collection else []), limit]
+        query = f"""SELECT e.id, e.label, e.lang, e.collection, MIN(m.rank) AS best
+            FROM (SELECT rowid, rank FROM labels WHERE labels MATCH ?) AS m
+            JOIN entries AS e ON e.rowid = m.rowid {where}
+            GROUP BY e.id ORDER BY best, length(e.label), e.id LIMIT ?"""  # values are parameters
+        rows = self._connect().execute(query, params).fetchall()
         return [LabelHit(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
