@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
@@ -32,13 +33,14 @@ from ilbirs.graph.entities import (
     filter_value,
     page,
 )
+from ilbirs.graph.jsonld import CONTEXT, entity_document
 from ilbirs.graph.search import Search, SearchHit
 from ilbirs.graph.store import Store
 
 from .auth import require
 from .cache import VersionClock
 from .errors import ProblemError
-from .sparql import ABSOLUTE_IRI
+from .sparql import ABSOLUTE_IRI, choose
 
 __all__ = ["router"]
 
@@ -219,6 +221,19 @@ async def index(request: Request) -> IndexModel:
     )
 
 
+@router.get(
+    "/context.jsonld",
+    summary="The JSON-LD context of every Ilbirs document",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/ld+json": {}}}},
+)
+async def context() -> Response:
+    """The prefixes every JSON-LD document of Ilbirs uses; a stable URL to cite as ``@context``."""
+    return JSONResponse(
+        CONTEXT, media_type="application/ld+json", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 class HitModel(BaseModel):
     """An entity search found: the entity, the label or name that matched, and its collection."""
 
@@ -344,22 +359,33 @@ async def list_collection(
     "/{collection}/{id}",
     response_model=EntityModel,
     summary="One entity",
-    responses={404: {"description": "No such entity in this collection"}},
+    responses={
+        200: {"content": {"application/ld+json": {}}},
+        404: {"description": "No such entity in this collection"},
+        406: {"description": "Neither JSON nor JSON-LD is acceptable"},
+    },
 )
 async def get_entity(
     request: Request,
     collection: str,
     id: str,
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
-) -> EntityModel:
-    """Every statement about the entity ``https://w3id.org/ilbirs/id/<segment>/<id>``."""
+) -> Response:
+    """Every statement about the entity ``https://w3id.org/ilbirs/id/<segment>/<id>``: JSON
+    (default), or JSON-LD with ``Accept: application/ld+json`` (one named graph per source;
+    its ``@context`` is ``/api/v1/context.jsonld``)."""
     require(request, "reader")
     _only(request, {"lang"})
     chosen = _collection(collection)
+    kind = choose(request, ["application/json", "application/ld+json"])
     iri = URIRef(f"{ID_BASE}{chosen.segment}/{id}")
     store: Store = request.app.state.store
     try:
+        if kind == "application/ld+json":
+            context_url = str(request.url_for("context"))
+            document = await run_in_threadpool(entity_document, store, iri, context_url=context_url)
+            return JSONResponse(document, media_type="application/ld+json", headers={"Vary": "Accept"})
         found = await run_in_threadpool(entity, store, iri, languages=languages(request, lang))
     except EntityNotFoundError as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
-    return _entity(found)
+    return JSONResponse(_entity(found).model_dump(mode="json"), headers={"Vary": "Accept"})

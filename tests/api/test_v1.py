@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyoxigraph as ox
 import pytest
+from pyld import jsonld
 
 from .test_cli import ILBIRS
 from .test_serve import start, stop
@@ -230,3 +232,69 @@ def test_search_follows_every_accepted_write(served: tuple[str, str]) -> None:
     assert response.status_code == 200, response.text
     for _ in range(6):  # whichever worker answers
         assert found(api, "ilbirsb") == ["/api/v1/animals/umai"]
+
+
+Quad = tuple[str, str, str, str]
+
+
+def quads_of(document: dict[str, Any], base: str) -> list[Quad]:
+    """The quads a JSON-LD processor (pyld) reads from ``document`` (its context fetched from
+    the service itself), each term in N-Triples form."""
+
+    def loader(url: str, options: dict[str, Any]) -> dict[str, Any]:
+        assert url.startswith(base), url  # the context is the service's own, at a stable URL
+        response = httpx.get(url)
+        assert response.headers["content-type"].startswith("application/ld+json")
+        return {"contextUrl": None, "documentUrl": url, "document": response.json()}
+
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader})
+    return [
+        (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+        for q in ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS)
+    ]
+
+
+def term(binding: dict[str, str]) -> str:
+    """A SPARQL JSON term in N-Triples form (as pyoxigraph writes it)."""
+    if binding["type"] == "uri":
+        return str(ox.NamedNode(binding["value"]))
+    if binding["type"] == "bnode":
+        return str(ox.BlankNode(binding["value"]))
+    datatype = binding.get("datatype")
+    return str(
+        ox.Literal(
+            binding["value"],
+            language=binding.get("xml:lang"),
+            datatype=ox.NamedNode(datatype) if datatype and not binding.get("xml:lang") else None,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "iri"),
+    [
+        ("animals/umai", "https://w3id.org/ilbirs/id/animal/umai"),
+        ("corridors/ak-ilbirs", "https://w3id.org/ilbirs/id/corridor/ak-ilbirs"),
+        ("protected-areas/sarychat-ertash", "https://w3id.org/ilbirs/id/protected-area/sarychat-ertash"),
+    ],
+)
+def test_json_ld_expands_to_exactly_the_quads_the_store_holds(api: str, path: str, iri: str) -> None:
+    response = httpx.get(f"{api}/{path}", headers={"Accept": "application/ld+json"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/ld+json")
+    document = response.json()
+    assert document["@context"] == api + "/context.jsonld"
+    got = quads_of(document, api)
+    # What the store holds: the entity's quads, and those of its blank-node values.
+    query = (
+        f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ {{ BIND (<{iri}> AS ?s) ?s ?p ?o }} "
+        f"UNION {{ <{iri}> ?x ?s FILTER isBlank(?s) ?s ?p ?o }} }} }}"
+    )
+    rows = httpx.get(api.replace("/api/v1", "/sparql"), params={"query": query}).json()["results"]["bindings"]
+    held = [(term(r["s"]), term(r["p"]), term(r["o"]), term(r["g"])) for r in rows]
+
+    def named(quads: list[Quad]) -> set[Quad]:
+        return {q for q in quads if not q[0].startswith("_:") and not q[2].startswith("_:")}
+
+    assert named(got) == named(held)
+    # Blank nodes get new names in every processor: the same number of them, once each.
+    assert len(got) == len(set(got)) == len(held)
