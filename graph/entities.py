@@ -178,6 +178,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Filter("active_in", "year", "year", description="active in this year"),
             ),
         ),
+        Collection("portfolios", KG.ProjectPortfolio, "portfolio", "Portfolios of joint projects"),
         Collection("sources", KG.Source, "source", "Sources"),
     ]
 }

@@ -57,7 +57,7 @@ def test_the_index_names_every_collection(api: str) -> None:
     names = [c["name"] for c in get(api)["collections"]]
     assert names == [
         "countries", "regions", "protected-areas", "corridors", "ecoregions", "species",
-        "animals", "people", "organizations", "events", "projects", "sources",
+        "animals", "people", "organizations", "events", "projects", "portfolios", "sources",
     ]  # fmt: skip
 
 
@@ -298,3 +298,15 @@ def test_json_ld_expands_to_exactly_the_quads_the_store_holds(api: str, path: st
     assert named(got) == named(held)
     # Blank nodes get new names in every processor: the same number of them, once each.
     assert len(got) == len(set(got)) == len(held)
+
+
+def test_the_portfolio_of_joint_projects_as_its_sources_word_it(api: str) -> None:
+    portfolio = get(api + "/portfolios/kg-joint-projects-since-2019")
+    assert portfolio["label"] == "Joint projects of Kyrgyzstan with international partners since 2019"
+    themes = {v["ref"]["label"] for v in values(portfolio, "https://w3id.org/ilbirs/def/theme")}
+    assert len(themes) == 3 and None not in themes
+    [count] = values(portfolio, "https://w3id.org/ilbirs/def/projectCount")
+    bound = [
+        f["values"][0]["value"] for f in count["fields"] if f["property"]["id"].endswith("minExclusiveValue")
+    ]
+    assert bound in (["10.0"], ["10"])  # "over ten joint projects": a bound, not a number
