@@ -9,6 +9,7 @@ an ``application/problem+json`` body (``api/errors.py``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -47,6 +48,9 @@ def get_store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
+_log = logging.getLogger("ilbirs.api")
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The Ilbirs HTTP app for ``settings``."""
 
@@ -82,6 +86,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return problem(400, "Invalid request", reasons)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # A bug, never a client's fault: logged with its traceback by uvicorn, and answered in
+        # the same shape as every other error.
+        _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem(500, "Internal error", "an unexpected error; it has been logged")
 
     @app.get("/health", summary="The process is alive")
     def health() -> dict[str, str]:

@@ -10,6 +10,7 @@ what exists.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -47,6 +48,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["JSON API"])
 
 MAX_LIMIT = 200
+#: An id as Ilbirs IRIs have them: one path segment of IRI characters (RFC 3987 iunreserved,
+#: sub-delims, ``:``, ``@``, ``%``), no control character, space or ``<>"{}|\^```.
+_ID = re.compile(r"[^\x00-\x20<>\"{}|\\^`/?#\x7f-\x9f]+")
 
 
 class RefModel(BaseModel):
@@ -378,6 +382,8 @@ async def get_entity(
     _only(request, {"lang"})
     chosen = _collection(collection)
     kind = choose(request, ["application/json", "application/ld+json"])
+    if not _ID.fullmatch(id):  # no IRI has such a segment: nothing to look up
+        raise ProblemError(404, "Not found", f"no {chosen.segment} has the id {id[:60]!r}")
     iri = URIRef(f"{ID_BASE}{chosen.segment}/{id}")
     store: Store = request.app.state.store
     try:
