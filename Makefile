@@ -22,11 +22,11 @@ install-dev: $(BIN)/python ## Install Ilbirs editable, with the test tools
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
 # Oxigraph comes from PyPI with the package; Virtuoso 7 from Debian (the tests start both).
-engines: ## Install what the tests start or call from Debian: virtuoso-opensource-7-bin, curl
-	@{ command -v virtuoso-t && command -v curl; } >/dev/null || { \
+engines: ## Install what the tests start or call from Debian: virtuoso-opensource-7-bin, curl, chromium
+	@{ command -v virtuoso-t && command -v curl && command -v chromium; } >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin curl; }
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin curl chromium; }
 	@virtuoso-t --version 2>&1 | head -n 1
 
 test: install-dev engines ## Install (package, test tools, engines), then lint, type-check and run every test

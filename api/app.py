@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ilbirs.graph import IlbirsError, bundle_loaded
@@ -24,7 +26,7 @@ from ilbirs.graph.search import Search
 from ilbirs.graph.store import Store
 from ilbirs.graph.store.search_index import LabelIndex
 
-from . import graphs, sparql, v1
+from . import graphs, pages, sparql, v1
 from .cache import ResponseCache, VersionClock
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
@@ -64,10 +66,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.version_clock = VersionClock(ttl_s=settings.version_ttl_s, hint=settings.version_hint_path)
         yield
 
-    app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan)
+    # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN at run time.
+    app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(sparql.router)
     app.include_router(v1.router)
     app.include_router(graphs.router)
+    app.mount("/static", StaticFiles(directory=Path(pages.__file__).with_name("static")), name="static")
+    app.include_router(pages.router)  # last: it dereferences /id/…, /def/… and the rest
 
     @app.exception_handler(ProblemError)
     async def http_problem(request: Request, exc: ProblemError) -> Response:

@@ -18,6 +18,7 @@ from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
 
 from ilbirs.graph.changes import ConflictError, QuadChange, current_version
+from ilbirs.graph.errors import IlbirsError
 from ilbirs.graph.service import Limits, check_depth, run_query, service_description
 from ilbirs.graph.sparql_text import analyse
 from ilbirs.graph.store import Store
@@ -29,7 +30,7 @@ from ilbirs.graph.writes import InvalidChangeError, update_change, write
 from .auth import require
 from .cache import ResponseCache, VersionClock, etag_for
 from .conneg import NotAcceptableHeaderError, negotiate
-from .errors import ProblemError
+from .errors import ProblemError, status_for
 from .tokens import Token
 
 __all__ = ["ABSOLUTE_IRI", "choose", "content_type", "media_type_of", "read_body", "router", "run_write"]
@@ -195,6 +196,10 @@ async def sparql(request: Request) -> Response:
     if query is None:
         if body is not None:
             raise ProblemError(400, "Invalid request", "the form has no `query` or `update` parameter")
+        if request.method == "GET" and _wants_html(request):
+            from .pages import sparql_page  # the page for people; imported here: it uses this module
+
+            return sparql_page(request)
         return _description(request, limits)
     require(request, "reader")
     dataset = None
@@ -202,6 +207,8 @@ async def sparql(request: Request) -> Response:
     if default or named:
         dataset = QueryDataset(default, named)
     store: Store = request.app.state.store
+    if request.method == "GET" and _wants_html(request):
+        return await _html_answer(request, store, query, limits, dataset)
     info = analyse(query)
     offered = list(GRAPH_TYPES) if info.form in ("CONSTRUCT", "DESCRIBE") else list(RESULT_TYPES)
     chosen = choose(request, offered)
@@ -227,6 +234,31 @@ async def sparql(request: Request) -> Response:
     if etag is not None:
         cache.put(etag, content, content_type(chosen))
     return Response(content, media_type=content_type(chosen), headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser: it prefers HTML to every format a program asks for."""
+    try:
+        offered = ["application/sparql-results+json", "text/turtle", "text/html"]
+        return negotiate(request.headers.get("accept"), offered) == "text/html"
+    except NotAcceptableHeaderError:
+        return False
+
+
+async def _html_answer(
+    request: Request, store: Store, query: str, limits: Limits, dataset: QueryDataset | None
+) -> Response:
+    """The SPARQL page with the query's result as a table, or with why it failed."""
+    from .pages import sparql_page
+
+    try:
+        result = await run_in_threadpool(
+            run_query, store, query, limits=limits, dataset=dataset, base=_endpoint(request)
+        )
+    except IlbirsError as exc:
+        error = {"status": str(status_for(exc)), "title": type(exc).__name__, "detail": str(exc)}
+        return sparql_page(request, query, error=error)
+    return sparql_page(request, query, result)
 
 
 def _endpoint(request: Request) -> str:
