@@ -360,7 +360,7 @@ async def list_collection(
 
 
 @router.get(
-    "/{collection}/{id}",
+    "/{collection}/{id:path}",
     response_model=EntityModel,
     summary="One entity",
     responses={
@@ -375,16 +375,20 @@ async def get_entity(
     id: str,
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
 ) -> Response:
-    """Every statement about the entity ``https://w3id.org/ilbirs/id/<segment>/<id>``: JSON
+    """Every statement about the entity ``https://w3id.org/ilbirs/id/<segment>/<id>`` (or, for
+    a member with another IRI, the IRI itself in place of ``id``): JSON
     (default), or JSON-LD with ``Accept: application/ld+json`` (one named graph per source;
     its ``@context`` is ``/api/v1/context.jsonld``)."""
     require(request, "reader")
     _only(request, {"lang"})
     chosen = _collection(collection)
     kind = choose(request, ["application/json", "application/ld+json"])
-    if not _ID.fullmatch(id):  # no IRI has such a segment: nothing to look up
+    if id.startswith(("http://", "https://")) and ABSOLUTE_IRI.match(id):
+        iri = URIRef(id)  # a member whose IRI is not an Ilbirs one (imported, or synthetic data)
+    elif _ID.fullmatch(id):
+        iri = URIRef(f"{ID_BASE}{chosen.segment}/{id}")
+    else:  # no IRI has such a segment: nothing to look up
         raise ProblemError(404, "Not found", f"no {chosen.segment} has the id {id[:60]!r}")
-    iri = URIRef(f"{ID_BASE}{chosen.segment}/{id}")
     store: Store = request.app.state.store
     try:
         if kind == "application/ld+json":

@@ -184,8 +184,10 @@ async def drive(
     make: Callable[[random.Random, int], tuple[str, str]],
     *,
     timeout_s: float = 60.0,
+    as_path: bool = False,
 ) -> Run:
-    """``clients`` concurrent clients sending ``make(rng, n)`` queries for ``seconds``."""
+    """``clients`` concurrent clients sending ``make(rng, n)`` queries for ``seconds``; with
+    ``as_path``, ``make`` gives a path (and query string) to GET under the target's URL."""
     run = Run()
     counter = iter(range(10**9))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -196,7 +198,10 @@ async def drive(
             rng = random.Random(seed)
             while time.perf_counter() < deadline:
                 kind, query = make(rng, next(counter))
-                url, params, headers = target.request(query)
+                if as_path:
+                    url, params, headers = target.url + query, {}, {"Accept": "application/json"}
+                else:
+                    url, params, headers = target.request(query)
                 started = time.perf_counter()
                 try:
                     response = await http.get(url, params=params, headers=headers)
