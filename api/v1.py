@@ -302,9 +302,10 @@ async def search_entities(
 
 
 def _href(collection: str, iri: str) -> str:
-    """The ``/api/v1`` URL of an entity of ``collection`` (its IRI when it has no short one)."""
+    """The ``/api/v1`` URL of an entity of ``collection``: by its id, or by its IRI when it is
+    not an Ilbirs one."""
     prefix = f"{ID_BASE}{COLLECTIONS[collection].segment}/"
-    return f"/api/v1/{collection}/{iri[len(prefix) :]}" if iri.startswith(prefix) else iri
+    return f"/api/v1/{collection}/{iri[len(prefix) :] if iri.startswith(prefix) else iri}"
 
 
 @router.get(
