@@ -22,17 +22,19 @@ from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
 
 from ilbirs.graph.catalogue import ontology_terms, shapes
+from ilbirs.graph.changes import current_version
 from ilbirs.graph.entities import (
     COLLECTIONS,
     ID_BASE,
     Entity,
     EntityNotFoundError,
+    Page,
     PropertyValues,
     Value,
     entity,
-    page,
 )
 from ilbirs.graph.jsonld import entity_document
+from ilbirs.graph.search import Search
 from ilbirs.graph.sparql import load_query
 from ilbirs.graph.store import Store
 from ilbirs.graph.store.base import RawResult, bind_values
@@ -119,6 +121,14 @@ def _geometry(store: Store, found: Entity) -> dict[str, str] | None:
     return None
 
 
+def current_search(request: Request) -> Search:
+    """The app's index, brought up to the store's version first (a rebuild after a load)."""
+    searcher: Search = request.app.state.search
+    store: Store = request.app.state.store
+    searcher.ensure_current(store, request.app.state.version_clock.version(lambda: current_version(store)))
+    return searcher
+
+
 def _collection_of(iri: str) -> str | None:
     for collection in COLLECTIONS.values():
         if iri.startswith(f"{ID_BASE}{collection.segment}/"):
@@ -134,9 +144,10 @@ async def home(request: Request) -> Response:
     asked = languages(request, None)
 
     def rows() -> list[dict[str, Any]]:
+        searcher = current_search(request)
         out = []
         for c in COLLECTIONS.values():
-            found = page(store, c, limit=5, languages=asked)
+            found = searcher.page(store, c, limit=5, languages=asked)
             items = [{"href": local_href(r.id), "label": r.label, "id": r.id} for r in found.items]
             out.append(
                 {
@@ -163,9 +174,12 @@ async def collection_page(request: Request, name: str, after: str | None = None)
             404, "Not found", f"no collection {name[:60]!r}; there are: {', '.join(COLLECTIONS)}"
         )
     store: Store = request.app.state.store
-    found = await run_in_threadpool(
-        page, store, chosen, limit=50, after=after or "", languages=languages(request, None)
-    )
+    asked = languages(request, None)
+
+    def run() -> Page:
+        return current_search(request).page(store, chosen, limit=50, after=after or "", languages=asked)
+
+    found = await run_in_threadpool(run)
     items = [{"href": local_href(r.id), "label": r.label, "id": r.id} for r in found.items]
     next_url = str(request.url.replace_query_params(after=found.next_after)) if found.next_after else None
     context = {

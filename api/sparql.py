@@ -327,8 +327,8 @@ async def run_write(
     record = outcome.record
     if record is not None:
         request.app.state.version_clock.wrote(record.version)
-        subjects = {q[0] for q in outcome.change.added | outcome.change.removed}
-        await run_in_threadpool(request.app.state.search.refresh, store, subjects, record.version)
+        quads = outcome.change.added | outcome.change.removed
+        await run_in_threadpool(request.app.state.search.refresh, store, quads, record.version)
     body = {
         "version": record.version if record else None,
         "change": str(record.iri) if record else None,

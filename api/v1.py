@@ -32,7 +32,6 @@ from ilbirs.graph.entities import (
     Value,
     entity,
     filter_value,
-    page,
 )
 from ilbirs.graph.jsonld import CONTEXT, entity_document
 from ilbirs.graph.search import Search, SearchHit
@@ -342,9 +341,13 @@ async def list_collection(
     given = {name: request.query_params[name] for name in filters if name in request.query_params}
     asked = languages(request, lang)
 
+    searcher: Search = request.app.state.search
+    clock: VersionClock = request.app.state.version_clock
+
     def run() -> Page:
-        bound = {filters[n].variable: filter_value(store, filters[n], text) for n, text in given.items()}
-        return page(store, chosen, limit=limit, after=after or "", languages=asked, filters=bound)
+        bound = [(filters[n], filter_value(store, filters[n], text)) for n, text in given.items()]
+        searcher.ensure_current(store, clock.version(lambda: current_version(store)))
+        return searcher.page(store, chosen, limit=limit, after=after or "", languages=asked, filters=bound)
 
     found = await run_in_threadpool(run)
     next_url = None

@@ -78,6 +78,27 @@ class Filter:
     target: str = ""
     description: str = ""
 
+    def conditions(self, term: Identifier) -> list[tuple[str, str, object, bool]]:
+        """The conditions of the member index (``LabelIndex.members_page``) that this filter
+        sets for ``term``: the facet it reads (``graph/queries/select_facets_*.rq``), how it
+        compares, the value, and whether the condition is negated."""
+        facet, op = _FACETS.get(self.variable, (self.variable, "eq"))
+        if op == "active":  # started by that year, and not ended before it
+            year = int(str(term))
+            return [("start", "year_le", year, False), ("end", "year_lt", year, True)]
+        return [(facet, op, float(str(term)) if op == "num_ge" else str(term), False)]
+
+
+#: Filters whose facet or comparison is not "the variable's name, equal".
+_FACETS = {
+    "before": ("established", "lt"),
+    "since": ("established", "ge"),
+    "minArea": ("area_ha", "num_ge"),
+    "from": ("start", "ge"),
+    "to": ("start", "le"),
+    "year": ("", "active"),
+}
+
 
 @dataclass(frozen=True)
 class Collection:

@@ -19,10 +19,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDFS
 from rdflib.term import Identifier
 
-from .entities import COLLECTIONS, Ref, classes_of, refs
+from .entities import COLLECTIONS, COUNT_CAP, Collection, Filter, Page, Ref, classes_of, refs
 from .errors import InvalidValueError
 from .sparql import load_query
 from .store import Store
@@ -33,6 +34,20 @@ __all__ = ["Search", "SearchHit", "terms"]
 
 _WORD = re.compile(r"\w+")
 _BATCH = 500
+_SCHEMA = "https://schema.org/"
+#: Predicates whose change reaches other entities' facets (a place moved into another
+#: place, a class under another class, a keeper's location): the index is rebuilt.
+_FAR_REACHING = {URIRef(_SCHEMA + "containedInPlace"), URIRef(_SCHEMA + "location"), RDFS.subClassOf}
+
+
+def _batches(subjects: Sequence[URIRef] | None) -> list[list[tuple[Identifier, ...]] | None]:
+    if subjects is None:
+        return [None]
+    return [[(s,) for s in subjects[i : i + _BATCH]] for i in range(0, len(subjects), _BATCH)]
+
+
+def _bound(query: str, batch: list[tuple[Identifier, ...]] | None) -> str:
+    return query if batch is None else bind_rows(query, ["s"], batch)
 
 
 @dataclass(frozen=True)
@@ -80,36 +95,90 @@ class Search:
 
     def _rows(self, store: Store, subjects: Sequence[URIRef] | None) -> list[tuple[str, str, str, str]]:
         by_class = self._collections_of(store, fresh=subjects is None)
-        query = load_query("select_search_labels")
-        batches: Iterable[list[tuple[Identifier, ...]] | None] = (
-            [None]
-            if subjects is None
-            else [[(s,) for s in subjects[i : i + _BATCH]] for i in range(0, len(subjects), _BATCH)]
-        )
         rows: set[tuple[str, str, str, str]] = set()
-        for batch in batches:
-            text = query if batch is None else bind_rows(query, ["s"], batch)
-            for row in store.select(text):
+        for batch in _batches(subjects):
+            for row in store.select(_bound(load_query("select_search_labels"), batch)):
                 label = row["label"]
                 assert isinstance(label, Literal)
                 for collection in by_class.get(str(row["type"]), []):
                     rows.add((str(row["s"]), str(label), label.language or "", collection))
         return sorted(rows)
 
+    def _members(
+        self, store: Store, subjects: Sequence[URIRef] | None
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, str]]]:
+        """The member index rows: (collection, IRI), and (collection, facet, value, IRI)."""
+        by_class = self._collections_of(store, fresh=False)
+        members: set[tuple[str, str]] = set()
+        facets: set[tuple[str, str, str, str]] = set()
+        for batch in _batches(subjects):
+            for row in store.select(_bound(load_query("select_members"), batch)):
+                for name in by_class.get(str(row["type"]), []):
+                    members.add((name, str(row["s"])))
+            for filtered in COLLECTIONS.values():
+                if filtered.query is None:
+                    continue
+                query = load_query("select_facets_" + filtered.name.replace("-", "_"))
+                for row in store.select(_bound(query, batch)):
+                    facets.add((filtered.name, str(row["name"]), str(row["value"]), str(row["s"])))
+        return sorted(members), sorted(facets)
+
     def rebuild(self, store: Store, version: int) -> None:
         """Index every entity again, as the store is at ``version``."""
         with self._rebuilding:
-            self.index.replace(self._rows(store, None), version=version, subjects=None)
+            labels = self._rows(store, None)
+            members, facets = self._members(store, None)
+            self.index.replace(labels, version=version, subjects=None, members=members, facets=facets)
 
-    def refresh(self, store: Store, subjects: Iterable[Identifier], version: int) -> None:
-        """After an accepted write that moved the store to ``version``: index ``subjects``
-        again (rebuild everything if the index had missed an earlier version)."""
+    def refresh(self, store: Store, quads: Iterable[tuple[Identifier, ...]], version: int) -> None:
+        """After an accepted write of ``quads`` (added and removed) that moved the store to
+        ``version``: index their subjects again. Everything is rebuilt when the index had
+        missed an earlier version, or when the change can reach beyond its subjects (a place
+        hierarchy, a class hierarchy, a location, a blank-node value)."""
+        changed = list(quads)
         current = self.index.version
-        if current is None or current < version - 1:
+        if (
+            current is None
+            or current < version - 1
+            or any(isinstance(q[0], BNode) or q[1] in _FAR_REACHING for q in changed)
+        ):
             self.rebuild(store, version)
             return
-        wanted = sorted({s for s in subjects if isinstance(s, URIRef)})
-        self.index.replace(self._rows(store, wanted), version=version, subjects=[str(s) for s in wanted])
+        wanted = sorted({q[0] for q in changed if isinstance(q[0], URIRef)})
+        members, facets = self._members(store, wanted)
+        self.index.replace(
+            self._rows(store, wanted),
+            version=version,
+            subjects=[str(s) for s in wanted],
+            members=members,
+            facets=facets,
+        )
+
+    def page(
+        self,
+        store: Store,
+        collection: Collection,
+        *,
+        limit: int,
+        after: str = "",
+        languages: Sequence[str] = (),
+        filters: Sequence[tuple[Filter, Identifier]] = (),
+    ) -> Page:
+        """A page of ``collection`` from the member index: what ``entities.page`` answers with
+        SPARQL, at the cost of a B-tree walk (tested equal on the shipped data)."""
+        conditions = [c for flt, term in filters for c in flt.conditions(term)]
+        ids, total = self.index.members_page(
+            collection.name, conditions, after=after, limit=limit + 1, cap=COUNT_CAP
+        )
+        more = len(ids) > limit
+        members = [URIRef(i) for i in ids[:limit]]
+        resolved = refs(store, members, languages)
+        return Page(
+            tuple(resolved[m] for m in members),
+            str(members[-1]) if more and members else None,
+            min(total, COUNT_CAP),
+            total <= COUNT_CAP,
+        )
 
     def ensure_current(self, store: Store, version: int) -> None:
         """Rebuild the index if it is behind the store's ``version`` (or was never built)."""

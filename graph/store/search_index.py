@@ -3,7 +3,9 @@
 
 One row per (entity, label, collection) in ``entries`` (indexed by entity, so a write
 replaces an entity's rows without a scan), and the FTS5 table ``labels`` over it (external
-content, kept in step by triggers). The ``unicode61`` tokenizer with ``remove_diacritics 2``
+content, kept in step by triggers). And the member index of the API's lists: ``members``
+(collection, IRI: pages in IRI order from a B-tree, whatever the size of the collection) and
+``facets`` (collection, facet, value, IRI: what each filter reads, precomputed). The ``unicode61`` tokenizer with ``remove_diacritics 2``
 folds case and diacritics in every script (Latin, Cyrillic), so "umai", "Umai" and "Ümai" are
 one word. The file lives in the data directory; the workers of one host share it (WAL mode:
 readers never wait for the writer). The store version the index reflects is kept with it.
@@ -41,8 +43,28 @@ END;
 CREATE TRIGGER IF NOT EXISTS entries_removed AFTER DELETE ON entries BEGIN
     INSERT INTO labels (labels, rowid, label) VALUES ('delete', old.rowid, old.label);
 END;
+CREATE TABLE IF NOT EXISTS members (
+    collection TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (collection, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_id ON members (id);
+CREATE TABLE IF NOT EXISTS facets (
+    collection TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (collection, name, value, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS facets_id ON facets (id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
+
+#: How a facet is compared with a filter's value (fixed SQL; the value is a parameter).
+_CONDITIONS = {
+    "eq": "value = ?",
+    "lt": "substr(value, 1, 10) < ?",
+    "ge": "substr(value, 1, 10) >= ?",
+    "le": "substr(value, 1, 10) <= ?",
+    "num_ge": "CAST(value AS REAL) >= ?",
+    "year_le": "CAST(substr(value, 1, 4) AS INTEGER) <= ?",
+    "year_lt": "CAST(substr(value, 1, 4) AS INTEGER) < ?",
+}
 
 
 @dataclass(frozen=True)
@@ -84,20 +106,34 @@ class LabelIndex:
         return int(row[0]) if row else None
 
     def replace(
-        self, rows: Iterable[tuple[str, str, str, str]], *, version: int, subjects: Iterable[str] | None
+        self,
+        rows: Iterable[tuple[str, str, str, str]],
+        *,
+        version: int,
+        subjects: Iterable[str] | None,
+        members: Iterable[tuple[str, str]] = (),
+        facets: Iterable[tuple[str, str, str, str]] = (),
     ) -> None:
         """Replace the rows of ``subjects`` (all rows when ``None``) with ``rows`` (id, label,
-        lang, collection), and record ``version`` (never moving it back), in one transaction."""
+        lang, collection), ``members`` (collection, id) and ``facets`` (collection, name,
+        value, id), and record ``version`` (never moving it back), in one transaction."""
         db = self._connect()
         with db:
             old = self.version
             if subjects is None:
-                db.execute("DELETE FROM entries")
+                for table in ("entries", "members", "facets"):
+                    db.execute(f"DELETE FROM {table}")  # a fixed table name
             else:
-                db.executemany("DELETE FROM entries WHERE id = ?", [(s,) for s in subjects])
+                wanted = [(s,) for s in subjects]
+                for table in ("entries", "members", "facets"):
+                    db.executemany(f"DELETE FROM {table} WHERE id = ?", wanted)
             db.executemany(
                 "INSERT INTO entries (id, label, lang, collection) VALUES (?, ?, ?, ?)",
                 [(i, label, lang, c) for i, label, lang, c in rows],
+            )
+            db.executemany("INSERT OR IGNORE INTO members (collection, id) VALUES (?, ?)", list(members))
+            db.executemany(
+                "INSERT OR IGNORE INTO facets (collection, name, value, id) VALUES (?, ?, ?, ?)", list(facets)
             )
             new = version if subjects is None or old is None else max(old, version)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (new,))
@@ -113,3 +149,36 @@ class LabelIndex:
             GROUP BY e.id ORDER BY best, length(e.label), e.id LIMIT ?"""  # values are parameters
         rows = self._connect().execute(query, params).fetchall()
         return [LabelHit(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+
+    def members_page(
+        self,
+        collection: str,
+        conditions: list[tuple[str, str, object, bool]],
+        *,
+        after: str,
+        limit: int,
+        cap: int,
+    ) -> tuple[list[str], int]:
+        """Up to ``limit`` members of ``collection`` after the IRI ``after`` (in IRI order)
+        whose facets meet every condition (facet name, comparison of ``_CONDITIONS``, value,
+        and whether it must *not* hold), and how many there are in all, up to ``cap + 1``."""
+        where = ["m.collection = ?"]
+        params: list[object] = [collection]
+        for name, comparison, value, negated in conditions:
+            where.append(
+                ("m.id NOT IN" if negated else "m.id IN")
+                + " (SELECT id FROM facets WHERE collection = ? AND name = ? AND "
+                + _CONDITIONS[comparison]
+                + ")"
+            )
+            params += [collection, name, value]
+        clause = " AND ".join(where)  # fixed fragments; every value is a parameter
+        db = self._connect()
+        ids = db.execute(
+            f"SELECT m.id FROM members AS m WHERE {clause} AND m.id > ? ORDER BY m.id LIMIT ?",
+            [*params, after, limit],
+        ).fetchall()
+        total = db.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM members AS m WHERE {clause} LIMIT ?)", [*params, cap + 1]
+        ).fetchone()[0]
+        return [row[0] for row in ids], int(total)
