@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from rdflib import URIRef
+from shapely.geometry.base import BaseGeometry
 from starlette.concurrency import run_in_threadpool
 
 from ilbirs.graph.changes import current_version
@@ -32,7 +33,9 @@ from ilbirs.graph.entities import (
     Value,
     entity,
     filter_value,
+    refs,
 )
+from ilbirs.graph.geometry import geometries, to_geojson
 from ilbirs.graph.jsonld import CONTEXT, entity_document
 from ilbirs.graph.search import Search, SearchHit
 from ilbirs.graph.store import Store
@@ -47,6 +50,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["JSON API"])
 
 MAX_LIMIT = 200
+GEOJSON = "application/geo+json"
 #: An id as Ilbirs IRIs have them: one path segment of IRI characters (RFC 3987 iunreserved,
 #: sub-delims, ``:``, ``@``, ``%``), no control character, space or ``<>"{}|\^```.
 _ID = re.compile(r"[^\x00-\x20<>\"{}|\\^`/?#\x7f-\x9f]+")
@@ -310,7 +314,7 @@ def _href(collection: str, iri: str) -> str:
 @router.get(
     "/{collection}",
     response_model=PageModel,
-    summary="A page of a collection",
+    summary="A page of a collection (JSON, or GeoJSON with Accept: application/geo+json)",
     responses={
         400: {"description": "Unknown parameter or bad value"},
         404: {"description": "No such collection"},
@@ -322,7 +326,7 @@ async def list_collection(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Members per page")] = 50,
     after: Annotated[str | None, Query(description="The last IRI of the previous page (from `next`)")] = None,
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
-) -> PageModel:
+) -> Response:
     """Members in IRI order, ``limit`` at a time; follow ``next`` for the rest. Collections with
     filters take them as parameters (``GET /api/v1`` lists them): protected areas by
     ``country``, ``iucn``, ``established_before``, ``established_since``, ``min_area_ha``;
@@ -331,6 +335,7 @@ async def list_collection(
     ``partner``, ``country``, ``active_in``."""
     require(request, "reader")
     chosen = _collection(collection)
+    kind = choose(request, ["application/json", GEOJSON])
     filters = {f.param: f for f in chosen.filters}
     _only(request, {"limit", "after", "lang", *filters})
     if after is not None and not ABSOLUTE_IRI.match(after):
@@ -354,13 +359,33 @@ async def list_collection(
     if found.next_after is not None:
         query = {**given, "limit": str(limit), "after": found.next_after, **({"lang": lang} if lang else {})}
         next_url = str(request.url.replace_query_params(**query))
-    return PageModel(
+    if kind == GEOJSON:
+        shapes = await run_in_threadpool(geometries, store, [URIRef(r.id) for r in found.items])
+        collection_document = {
+            "type": "FeatureCollection",
+            "features": [_feature(chosen.name, r, shapes.get(URIRef(r.id))) for r in found.items],
+            "numberMatched": found.total if found.total_exact else None,
+            "links": [{"rel": "next", "href": next_url, "type": GEOJSON}] if next_url else [],
+        }
+        return JSONResponse(collection_document, media_type=GEOJSON, headers={"Vary": "Accept"})
+    model = PageModel(
         collection=chosen.name,
         items=[_ref(r) for r in found.items],
         limit=limit,
         total=TotalModel(value=found.total, exact=found.total_exact),
         next=next_url,
     )
+    return JSONResponse(model.model_dump(mode="json"), headers={"Vary": "Accept"})
+
+
+def _feature(collection: str, ref: Ref, shape: BaseGeometry | None) -> dict[str, object]:
+    """A GeoJSON Feature of an entity: its geometry (``null`` without one) and what names it."""
+    return {
+        "type": "Feature",
+        "id": ref.id,
+        "geometry": to_geojson(shape) if shape is not None else None,
+        "properties": {"label": ref.label, "type": list(ref.types), "href": _href(collection, ref.id)},
+    }
 
 
 @router.get(
@@ -386,7 +411,7 @@ async def get_entity(
     require(request, "reader")
     _only(request, {"lang"})
     chosen = _collection(collection)
-    kind = choose(request, ["application/json", "application/ld+json"])
+    kind = choose(request, ["application/json", "application/ld+json", GEOJSON])
     if id.startswith(("http://", "https://")) and ABSOLUTE_IRI.match(id):
         iri = URIRef(id)  # a member whose IRI is not an Ilbirs one (imported, or synthetic data)
     elif _ID.fullmatch(id):
@@ -395,6 +420,13 @@ async def get_entity(
         raise ProblemError(404, "Not found", f"no {chosen.segment} has the id {id[:60]!r}")
     store: Store = request.app.state.store
     try:
+        if kind == GEOJSON:
+            found_ref = (await run_in_threadpool(refs, store, [iri], languages(request, lang)))[iri]
+            shape = (await run_in_threadpool(geometries, store, [iri])).get(iri)
+            if not found_ref.types:
+                raise EntityNotFoundError(f"the graph states nothing about <{iri}>")
+            feature = _feature(chosen.name, found_ref, shape)
+            return JSONResponse(feature, media_type=GEOJSON, headers={"Vary": "Accept"})
         if kind == "application/ld+json":
             context_url = str(request.url_for("context"))
             document = await run_in_threadpool(entity_document, store, iri, context_url=context_url)

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -81,7 +82,8 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
             "filtered list": (
                 lambda rng, n: (
                     "list",
-                    f"/api/v1/protected-areas?country=c{rng.randrange(countries)}&limit=20",
+                    "/api/v1/protected-areas?limit=20&country="
+                    + quote(f"{ID}country/c{rng.randrange(countries)}", safe=""),
                 ),
                 lambda rng, n: (
                     "list",

@@ -82,6 +82,8 @@ class Filter:
         """The conditions of the member index (``LabelIndex.members_page``) that this filter
         sets for ``term``: the facet it reads (``graph/queries/select_facets_*.rq``), how it
         compares, the value, and whether the condition is negated."""
+        if self.kind == "bbox":
+            return [("", "bbox", tuple(float(x) for x in str(term).split(",")), False)]
         facet, op = _FACETS.get(self.variable, (self.variable, "eq"))
         if op == "active":  # started by that year, and not ended before it
             year = int(str(term))
@@ -114,6 +116,7 @@ class Collection:
     filters: tuple[Filter, ...] = ()
 
 
+_BBOX = "a bounding box `minLon,minLat,maxLon,maxLat` (WGS 84) that its geometry meets"
 _PLACE = "a place: `kg` (a country code), `region/kg-y`, or an IRI"
 COLLECTIONS: dict[str, Collection] = {
     c.name: c
@@ -128,6 +131,7 @@ COLLECTIONS: dict[str, Collection] = {
             "select_protected_areas",
             (
                 Filter("country", "place", "place", description=f"lies in {_PLACE}"),
+                Filter("bbox", "bbox", "bbox", description=_BBOX),
                 Filter("iucn", "iucn", "concept", "iucn-pa-category", "IUCN category code, e.g. `II`"),
                 Filter("established_before", "before", "date", description="established before (YYYY-MM-DD)"),
                 Filter(
@@ -151,6 +155,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Filter("country", "place", "place", description=f"lies in {_PLACE}"),
                 Filter("status", "status", "concept", "corridor-status", "status code, e.g. `established`"),
                 Filter("connects", "connects", "entity", "protected-area", "a protected area it connects"),
+                Filter("bbox", "bbox", "bbox", description=_BBOX),
             ),
         ),
         Collection("ecoregions", KG.Ecoregion, "ecoregion", "Ecoregions"),
@@ -346,6 +351,14 @@ def filter_value(store: Store, flt: Filter, text: str) -> Identifier:
                 f"`{flt.param}` is one of: {', '.join(sorted(classes))}; not {text[:60]!r}"
             )
         return classes[text]
+    if flt.kind == "bbox":
+        try:
+            minx, miny, maxx, maxy = (float(x) for x in text.split(","))
+        except ValueError:
+            return _bad(flt, text)
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            return _bad(flt, text)
+        return Literal(f"{minx},{miny},{maxx},{maxy}")
     try:
         if flt.kind == "date":
             return Literal(date.fromisoformat(text).isoformat(), datatype=XSD.date)

@@ -23,7 +23,7 @@ computed and validated again (up to three times).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -117,16 +117,24 @@ def _batches(items: list[URIRef | Literal]) -> Iterator[list[URIRef | Literal]]:
 
 @dataclass
 class StoreSource:
-    """A ``TripleSource`` over a store's union graph, read with batched queries."""
+    """A ``TripleSource`` over a store's union graph, read with batched queries. The triples
+    of a blank-node value (a quantity) come with those of the node that has it, and are kept
+    for when validation asks for them: a blank node cannot be looked up by value."""
 
     store: Store
+    _blank: dict[Identifier, set[Triple]] = field(default_factory=dict)
 
     def outgoing(self, nodes: Collection[Identifier]) -> Iterator[Triple]:
+        for node in nodes:
+            if isinstance(node, BNode):
+                yield from self._blank.get(node, ())
         bound: list[URIRef | Literal] = [n for n in nodes if isinstance(n, URIRef | Literal)]
         for batch in _batches(bound):
-            query = bind_rows(load_query("select_triples"), ["s"], [(n,) for n in batch])
+            query = bind_rows(load_query("select_outgoing"), ["s"], [(n,) for n in batch])
             for row in self.store.select(query):
                 yield row["s"], row["p"], row["o"]  # type: ignore[misc]
+                if row.get("bp") is not None:
+                    self._blank.setdefault(row["o"], set()).add((row["o"], row["bp"], row["bo"]))  # type: ignore[arg-type]
 
     def incoming(self, nodes: Collection[Identifier], predicate: URIRef | None = None) -> Iterator[Triple]:
         bound: list[URIRef | Literal] = [n for n in nodes if isinstance(n, URIRef | Literal)]

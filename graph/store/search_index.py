@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 __all__ = ["LabelHit", "LabelIndex"]
 
@@ -52,6 +53,9 @@ CREATE TABLE IF NOT EXISTS facets (
     PRIMARY KEY (collection, name, value, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS facets_id ON facets (id);
+CREATE TABLE IF NOT EXISTS bounds (
+    id TEXT PRIMARY KEY, minx REAL NOT NULL, miny REAL NOT NULL, maxx REAL NOT NULL, maxy REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
 
@@ -113,19 +117,20 @@ class LabelIndex:
         subjects: Iterable[str] | None,
         members: Iterable[tuple[str, str]] = (),
         facets: Iterable[tuple[str, str, str, str]] = (),
+        bounds: Iterable[tuple[str, float, float, float, float]] = (),
     ) -> None:
         """Replace the rows of ``subjects`` (all rows when ``None``) with ``rows`` (id, label,
-        lang, collection), ``members`` (collection, id) and ``facets`` (collection, name,
-        value, id), and record ``version`` (never moving it back), in one transaction."""
+        lang, collection), ``members`` (collection, id), ``facets`` (collection, name, value,
+        id) and ``bounds`` (id, min x, min y, max x, max y of its geometry), and record ``version`` (never moving it back), in one transaction."""
         db = self._connect()
         with db:
             old = self.version
             if subjects is None:
-                for table in ("entries", "members", "facets"):
+                for table in ("entries", "members", "facets", "bounds"):
                     db.execute(f"DELETE FROM {table}")  # a fixed table name
             else:
                 wanted = [(s,) for s in subjects]
-                for table in ("entries", "members", "facets"):
+                for table in ("entries", "members", "facets", "bounds"):
                     db.executemany(f"DELETE FROM {table} WHERE id = ?", wanted)
             db.executemany(
                 "INSERT INTO entries (id, label, lang, collection) VALUES (?, ?, ?, ?)",
@@ -135,6 +140,7 @@ class LabelIndex:
             db.executemany(
                 "INSERT OR IGNORE INTO facets (collection, name, value, id) VALUES (?, ?, ?, ?)", list(facets)
             )
+            db.executemany("INSERT OR REPLACE INTO bounds VALUES (?, ?, ?, ?, ?)", list(bounds))
             new = version if subjects is None or old is None else max(old, version)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (new,))
 
@@ -165,6 +171,13 @@ class LabelIndex:
         where = ["m.collection = ?"]
         params: list[object] = [collection]
         for name, comparison, value, negated in conditions:
+            if comparison == "bbox":  # value: (min x, min y, max x, max y); boxes that meet it
+                where.append(
+                    "m.id IN (SELECT id FROM bounds WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+                )
+                box = cast(tuple[float, float, float, float], value)
+                params += [box[0], box[2], box[1], box[3]]
+                continue
             where.append(
                 ("m.id NOT IN" if negated else "m.id IN")
                 + " (SELECT id FROM facets WHERE collection = ? AND name = ? AND "

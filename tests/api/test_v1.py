@@ -310,3 +310,39 @@ def test_the_portfolio_of_joint_projects_as_its_sources_word_it(api: str) -> Non
         f["values"][0]["value"] for f in count["fields"] if f["property"]["id"].endswith("minExclusiveValue")
     ]
     assert bound in (["10.0"], ["10"])  # "over ten joint projects": a bound, not a number
+
+
+GEOJSON = {"Accept": "application/geo+json"}
+
+
+def test_geojson_and_the_bbox_filter(served: tuple[str, str]) -> None:
+    """A protected area given a geometry (a test polygon, in a test graph) is a GeoJSON
+    Feature, and the bbox filter finds it, and only where its polygon is."""
+    api, token = served
+    wkt = "POLYGON ((79.9 42.1, 80.3 42.1, 80.3 42.3, 79.9 42.3, 79.9 42.1))"
+    update = (
+        "PREFIX geo: <http://www.opengis.net/ont/geosparql#> INSERT DATA { GRAPH <https://example.org/test-geometry> { "
+        "<https://w3id.org/ilbirs/id/protected-area/khan-tengri> geo:hasDefaultGeometry <https://example.org/test-geometry/g1> . "
+        f'<https://example.org/test-geometry/g1> a geo:Geometry ; geo:asWKT "{wkt}"^^geo:wktLiteral }} }}'
+    )
+    response = httpx.post(
+        api.replace("/api/v1", "/sparql"),
+        content=update,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 200, response.text
+    feature = httpx.get(api + "/protected-areas/khan-tengri", headers=GEOJSON)
+    assert feature.status_code == 200 and feature.headers["content-type"].startswith("application/geo+json")
+    body = feature.json()
+    assert body["type"] == "Feature" and body["geometry"]["type"] == "Polygon"
+    assert body["geometry"]["coordinates"][0][0] == [79.9, 42.1]
+    assert body["properties"]["label"] == "Khan-Tengri State Nature Park"
+    inside = httpx.get(api + "/protected-areas", params={"bbox": "80,42,81,43"}, headers=GEOJSON).json()
+    assert inside["type"] == "FeatureCollection"
+    assert [f["id"] for f in inside["features"]] == ["https://w3id.org/ilbirs/id/protected-area/khan-tengri"]
+    elsewhere = get(api + "/protected-areas", params={"bbox": "60,30,61,31"})
+    assert elsewhere["items"] == [] and elsewhere["total"] == {"value": 0, "exact": True}
+    without = httpx.get(api + "/protected-areas", params={"country": "kg"}, headers=GEOJSON).json()
+    assert sum(f["geometry"] is None for f in without["features"]) == len(without["features"]) - 1
+    bad = httpx.get(api + "/protected-areas", params={"bbox": "80,42,79,43"})
+    assert bad.status_code == 400 and "minLon,minLat,maxLon,maxLat" in bad.json()["detail"]

@@ -410,3 +410,22 @@ def test_curl_as_the_protocol_documents_it(service: tuple[str, dict[str, str]]) 
     assert ask(base, 'ASK { GRAPH <https://example.org/curl-file> { ?s ?p "file" } }')
     done = curl("--fail-with-body", "-G", base + "/sparql", "--data-urlencode", "query=SELECT * {")
     assert done.returncode == 22 and '"status":400' in done.stdout
+
+
+def test_a_write_to_an_entity_with_a_blank_node_value_is_validated_with_it(
+    service: tuple[str, dict[str, str]],
+) -> None:
+    """Regression: validation could not read a blank-node value (Khan-Tengri's area, a
+    quantity with its unit) by value, took the unit for missing, and refused every write that
+    touched such an entity with three false Violations."""
+    base, tokens = service
+    update = (
+        "INSERT DATA { GRAPH <https://w3id.org/ilbirs/graph/enwiki-khan-tengri> { "
+        '<https://w3id.org/ilbirs/id/protected-area/khan-tengri> <http://www.w3.org/2004/02/skos/core#altLabel> "Khan Tengri park"@en } }'
+    )
+    response = httpx.post(
+        base + "/sparql",
+        content=update,
+        headers={**bearer(tokens["steward"]), "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 200, response.text

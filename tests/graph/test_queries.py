@@ -8,6 +8,9 @@ from ilbirs.graph.errors import QueryNotFoundError
 from ilbirs.graph.sparql import load_query, query_names
 from ilbirs.graph.store import EmbeddedStore
 
+#: Queries that find nothing in the shipped data, and why.
+EMPTY_ON_BUNDLE = {"select_geometries": "no source of the shipped data gives a geometry (boundaries)"}
+
 
 @pytest.mark.parametrize("name", query_names())
 def test_query_opens_with_a_comment_and_runs(name: str, bundle_store: EmbeddedStore) -> None:
@@ -22,6 +25,9 @@ def test_query_opens_with_a_comment_and_runs(name: str, bundle_store: EmbeddedSt
         )
         return
     rows = bundle_store.select(text, union=not name.startswith("count_quads"))
+    if name in EMPTY_ON_BUNDLE:  # it runs; the shipped data has nothing for it, and says why
+        assert rows == [], f"{name} found rows: remove it from EMPTY_ON_BUNDLE"
+        return
     assert rows, f"{name} returned nothing on the shipped bundle"
 
 
