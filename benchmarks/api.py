@@ -114,6 +114,10 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
                         "errors": run.errors, "cpu_ms": 1000 * run.cpu_s / run.done if run.done else float("nan"),
                     }  # fmt: skip
                     rows.append(row)
+                    if run.failures:
+                        print(
+                            "  errors:", sorted(run.failures.items(), key=lambda kv: -kv[1])[:3], flush=True
+                        )
                     print(
                         f"{workload:14} {clients:3} clients  {target.name:15} {row['rps']:8.1f} req/s  "
                         f"p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  errors {run.errors}  "

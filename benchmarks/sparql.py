@@ -172,6 +172,7 @@ class Run:
     done: int = 0
     seconds: float = 0.0
     cpu_s: float = 0.0  # CPU time the target's server processes used during the run
+    failures: dict[str, int] = field(default_factory=dict)  # what the errors were
 
     def all(self) -> list[float]:
         return [x for xs in self.latencies.values() for x in xs]
@@ -198,16 +199,19 @@ async def drive(
             rng = random.Random(seed)
             while time.perf_counter() < deadline:
                 kind, query = make(rng, next(counter))
-                if as_path:
-                    url, params, headers = target.url + query, {}, {"Accept": "application/json"}
+                if as_path:  # no params: httpx would replace the path's own query string
+                    url, params, headers = target.url + query, None, {"Accept": "application/json"}
                 else:
                     url, params, headers = target.request(query)
                 started = time.perf_counter()
                 try:
                     response = await http.get(url, params=params, headers=headers)
                     ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
+                    what = f"{response.status_code} {response.text[:120]}"
+                except httpx.HTTPError as exc:
+                    ok, what = False, type(exc).__name__
+                if not ok:
+                    run.failures[what] = run.failures.get(what, 0) + 1
                 if ok:
                     run.latencies.setdefault(kind, []).append(time.perf_counter() - started)
                     run.done += 1
