@@ -332,7 +332,8 @@ async def list_collection(
     ``country``, ``iucn``, ``established_before``, ``established_since``, ``min_area_ha``;
     corridors by ``country``, ``status``, ``connects``; animals by ``species``, ``sex``,
     ``place``; events by ``kind``, ``from``, ``to``, ``place``; projects by ``theme``,
-    ``partner``, ``country``, ``active_in``."""
+    ``partner``, ``country``, ``active_in``; protected areas and corridors also by ``bbox``.
+    JSON (default) or, with ``Accept: application/geo+json``, a GeoJSON FeatureCollection."""
     require(request, "reader")
     chosen = _collection(collection)
     kind = choose(request, ["application/json", GEOJSON])
@@ -395,7 +396,7 @@ def _feature(collection: str, ref: Ref, shape: BaseGeometry | None) -> dict[str,
     responses={
         200: {"content": {"application/ld+json": {}}},
         404: {"description": "No such entity in this collection"},
-        406: {"description": "Neither JSON nor JSON-LD is acceptable"},
+        406: {"description": "Neither JSON, JSON-LD nor GeoJSON is acceptable"},
     },
 )
 async def get_entity(
@@ -405,9 +406,9 @@ async def get_entity(
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
 ) -> Response:
     """Every statement about the entity ``https://w3id.org/ilbirs/id/<segment>/<id>`` (or, for
-    a member with another IRI, the IRI itself in place of ``id``): JSON
-    (default), or JSON-LD with ``Accept: application/ld+json`` (one named graph per source;
-    its ``@context`` is ``/api/v1/context.jsonld``)."""
+    a member with another IRI, the IRI itself in place of ``id``): JSON (default), JSON-LD
+    with ``Accept: application/ld+json`` (one named graph per source; its ``@context`` is
+    ``/api/v1/context.jsonld``), or a GeoJSON Feature with ``Accept: application/geo+json``."""
     require(request, "reader")
     _only(request, {"lang"})
     chosen = _collection(collection)

@@ -1,8 +1,12 @@
-"""Search by label: "Umai", "umai", "Жаныш", "snow leop" find what they should, in every
-language, by word prefix, ranked (BM25), filterable by collection.
+"""The index of the API: search by label, and the member index of its lists.
 
-Served by a full-text index (``store.search_index.LabelIndex``, SQLite FTS5 in the data
-directory), never by a REGEX scan of the store. The index is kept in step with the store:
+Search: "Umai", "umai", "Жаныш", "snow leop" find what they should, in every language, by
+word prefix, ranked (BM25), filterable by collection. Lists: the members of each collection in
+IRI order with their precomputed facets (``graph/queries/facet_<collection>_<facet>.rq``), so a
+page or a filter is a B-tree walk, not a sort of the whole class in the engine.
+
+Both are served by one SQLite file in the data directory (``store.search_index.LabelIndex``),
+never by a REGEX scan or an ``ORDER BY`` of the store. The index is kept in step with the store:
 each accepted write re-indexes the subjects it touched (:meth:`Search.refresh`); an index
 behind the store's version (built before an ``ilbirs load``, or never) is rebuilt before it
 answers (:meth:`Search.ensure_current`).
