@@ -99,8 +99,9 @@ class VersionClock:
         self._hint_seen = stamp
         return version
 
-    def version(self, read: Callable[[], int]) -> int:
-        """The version; ``read()`` asks the store."""
+    def known(self) -> int | None:
+        """The version when it is known without asking the store (read within the TTL, or
+        told by the hint file); ``None`` otherwise. Cheap enough for the event loop."""
         with self._lock:
             hinted = self._hinted()
             if hinted is not None and (self._known is None or hinted >= self._known[0]):
@@ -108,6 +109,13 @@ class VersionClock:
             known = self._known
         if known is not None and time.monotonic() - known[1] < self.ttl_s:
             return known[0]
+        return None
+
+    def version(self, read: Callable[[], int]) -> int:
+        """The version; ``read()`` asks the store."""
+        known = self.known()
+        if known is not None:
+            return known
         version = read()
         with self._lock:
             self._known = (version, time.monotonic())

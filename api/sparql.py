@@ -217,7 +217,9 @@ async def sparql(request: Request) -> Response:
     etag = None
     if not info.services:  # an answer with another endpoint's data is not this store's to tag
         clock: VersionClock = request.app.state.version_clock
-        version = await run_in_threadpool(clock.version, lambda: current_version(store))
+        version = clock.known()  # no thread hop when the version is known
+        if version is None:
+            version = await run_in_threadpool(clock.version, lambda: current_version(store))
         etag = etag_for(version, query, repr(dataset), chosen)
         headers["ETag"] = etag
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
@@ -230,10 +232,17 @@ async def sparql(request: Request) -> Response:
     )
     if (result.kind == "graph") != (chosen in GRAPH_TYPES):  # the form was misread: negotiate again
         chosen = choose(request, list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES))
-    content = await run_in_threadpool(convert, result, chosen)
+    if chosen in _PASSED_THROUGH:  # the engine's own bytes: no conversion, no thread hop
+        content = result.body
+    else:
+        content = await run_in_threadpool(convert, result, chosen)
     if etag is not None:
         cache.put(etag, content, content_type(chosen))
     return Response(content, media_type=content_type(chosen), headers=headers)
+
+
+#: What ``convert`` passes through unchanged (the engine is asked for these).
+_PASSED_THROUGH = frozenset({"application/sparql-results+json", "application/n-triples"})
 
 
 def _wants_html(request: Request) -> bool:
