@@ -35,9 +35,7 @@ from urllib.parse import quote
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sparql import ID, PREFIXES, Target, descendants, drive, pct, start_ilbirs
-
-from ilbirs.graph.synthetic import generate
+from sparql import ID, PREFIXES, Target, descendants, drive, pct, start_ilbirs, write_data
 
 WORDS = ["ak", "bar", "chat", "kal", "tash", "nar", "sar", "khan", "ul", "tor"]
 
@@ -48,14 +46,8 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
     ilbirs: subprocess.Popen[str] | None = None
     try:
         nquads = work / "data.nq"
-        with nquads.open("w") as out:
-            for line in generate(size, seed=1):
-                out.write(line + "\n")
-        quads = sum(1 for _ in nquads.open())
-        blocks = sum(1 for line in nquads.open() if "def/SourceGraph>" in line and "/graph/source-" in line)
-        countries = sum(
-            1 for line in nquads.open() if line.startswith(f"<{ID}country/") and "def/Country>" in line
-        )
+        quads, domain = write_data(size, nquads)
+        blocks, countries = domain.blocks, domain.countries
         print(f"\n## {quads:,} quads ({blocks} source graphs, {countries} countries)", flush=True)
         ilbirs, sparql, engine = start_ilbirs(work / "ilbirs", nquads)
         base = sparql.removesuffix("/sparql")

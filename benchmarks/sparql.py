@@ -348,6 +348,21 @@ def write_p50(url: str, headers: dict[str, str], blocks: int, *, tag: str, repea
     return statistics.median(times) * 1000
 
 
+def write_data(size: int, nquads: Path) -> tuple[int, Domain]:
+    """Write ``ilbirs generate``'s data (seed 1) of about ``size`` quads to ``nquads``; its
+    number of quads, and how many source graphs (blocks) and countries it holds."""
+    quads = blocks = countries = 0
+    with nquads.open("w") as out:
+        for line in generate(size, seed=1):
+            out.write(line + "\n")
+            quads += 1
+            if "/graph/source-" in line and "#type> <https://w3id.org/ilbirs/def/SourceGraph>" in line:
+                blocks += 1
+            elif line.startswith(f"<{ID}country/") and "def/Country>" in line:
+                countries += 1
+    return quads, Domain(blocks, countries)
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 
@@ -357,20 +372,10 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
     processes: list[subprocess.Popen[str]] = []
     try:
         nquads = work / "data.nq"
-        with nquads.open("w") as out:
-            for line in generate(size, seed=1):
-                out.write(line + "\n")
-        quads = sum(1 for _ in nquads.open())
-        blocks = sum(
-            1
-            for line in nquads.open()
-            if "/graph/source-" in line and "#type> <https://w3id.org/ilbirs/def/SourceGraph>" in line
+        quads, domain = write_data(size, nquads)
+        print(
+            f"\n## {quads:,} quads ({domain.blocks} source graphs, {domain.countries} countries)", flush=True
         )
-        countries = sum(
-            1 for line in nquads.open() if line.startswith(f"<{ID}country/") and "def/Country>" in line
-        )
-        domain = Domain(blocks, countries)
-        print(f"\n## {quads:,} quads ({blocks} source graphs, {countries} countries)", flush=True)
         data_dir = work / "ilbirs"
         steward = token(data_dir)
         ilbirs, sparql, engine = start_ilbirs(data_dir, nquads)
@@ -434,8 +439,8 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
             for target in targets:
                 measure(target, workload)
         bearer = {"Authorization": f"Bearer {steward}"}
-        ilbirs_write = write_p50(sparql, bearer, blocks, tag="ilbirs")
-        engine_write = write_p50(engine + "/update", {}, blocks, tag="direct")
+        ilbirs_write = write_p50(sparql, bearer, domain.blocks, tag="ilbirs")
+        engine_write = write_p50(engine + "/update", {}, domain.blocks, tag="direct")
         rows.append(
             {
                 "quads": quads,

@@ -9,20 +9,14 @@ import subprocess
 from pathlib import Path
 
 from .test_cli import ILBIRS
-from .test_serve import start, stop
+from .test_serve import create_token, start, stop
 
 SCHEMATHESIS = str(Path(ILBIRS or "").with_name("schemathesis"))
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    assert ILBIRS
-    token = subprocess.run(
-        [ILBIRS, "token", "create", "fuzz", "--role", "steward", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = create_token(data_dir, "fuzz")
     process, port = start(data_dir, "--workers", "2")
     try:
         done = subprocess.run(

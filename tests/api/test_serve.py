@@ -53,6 +53,18 @@ def start(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tupl
     raise AssertionError("ilbirs serve was not ready within 60 s")
 
 
+def create_token(data_dir: Path, name: str, role: str = "steward") -> str:
+    """A new token, made as a steward makes one: ``ilbirs token create``."""
+    assert ILBIRS
+    done = subprocess.run(
+        [ILBIRS, "token", "create", name, "--role", role, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 def stop(process: subprocess.Popen[str], sent: signal.Signals = signal.SIGINT) -> str:
     """Stop ``ilbirs serve`` as Ctrl-C does (SIGINT), or as systemd and Docker do (SIGTERM)."""
     process.send_signal(sent)

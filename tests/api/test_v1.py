@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,7 @@ import pyoxigraph as ox
 import pytest
 from pyld import jsonld
 
-from .test_cli import ILBIRS
-from .test_serve import start, stop
+from .test_serve import create_token, start, stop
 
 UMAI = "https://w3id.org/ilbirs/id/animal/umai"
 EN_337535 = "https://w3id.org/ilbirs/graph/24kg-en-337535"
@@ -23,13 +21,7 @@ EN_337535 = "https://w3id.org/ilbirs/graph/24kg-en-337535"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(the /api/v1 URL, a steward token) of a running ``ilbirs serve`` with two workers."""
     data_dir: Path = tmp_path_factory.mktemp("v1") / "data"
-    assert ILBIRS
-    token = subprocess.run(
-        [ILBIRS, "token", "create", "v1", "--role", "steward", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = create_token(data_dir, "v1")
     process, port = start(data_dir, "--workers", "2")
     try:
         yield f"http://127.0.0.1:{port}/api/v1", token

@@ -11,7 +11,6 @@ Expected statuses are the manifests' (where they allow several, the ones Ilbirs 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import httpx
@@ -19,8 +18,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from .test_cli import ILBIRS
-from .test_serve import start, stop
+from .test_serve import create_token, start, stop
 
 KASEI = "http://kasei.us/2009/09/sparql/data/"
 FOAF_V = "@prefix foaf: <http://xmlns.com/foaf/0.1/> . @prefix v: <http://www.w3.org/2006/vcard/ns#> .\n"
@@ -62,13 +60,7 @@ class Client:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     data_dir = tmp_path_factory.mktemp("w3c") / "data"
-    assert ILBIRS
-    token = subprocess.run(
-        [ILBIRS, "token", "create", "w3c", "--role", "steward", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = create_token(data_dir, "w3c")
     process, port = start(data_dir, "--workers", "2")
     try:
         yield Client(f"http://127.0.0.1:{port}", token)
@@ -115,28 +107,26 @@ DROP_AND_LOAD = (
 )
 
 
-def test_update_dataset_default_graphs(client: Client) -> None:
-    target = "http://example.org/protocol-update-dataset-graphs-test/"
+@pytest.mark.parametrize(
+    ("target", "where", "dataset"),
+    [
+        # update_dataset_default_graphs: using-graph-uri makes data1 and data2 the default graph
+        ("protocol-update-dataset-graphs-test/", "?s a foaf:Document", "using-graph-uri"),
+        # update_dataset_named_graphs: using-named-graph-uri makes them the only named graphs
+        (
+            "protocol-update-dataset-named-graphs-test/",
+            "GRAPH ?g { ?s a foaf:Document }",
+            "using-named-graph-uri",
+        ),
+    ],
+)
+def test_update_dataset_graphs(client: Client, target: str, where: str, dataset: str) -> None:
+    target = "http://example.org/" + target
     update = (
         DROP_AND_LOAD
-        + f"INSERT {{ GRAPH <{target}> {{ ?s a dc:BibliographicResource }} }} WHERE {{ ?s a foaf:Document }}"
+        + f"INSERT {{ GRAPH <{target}> {{ ?s a dc:BibliographicResource }} }} WHERE {{ {where} }}"
     )
-    response = client.update(update, **{"using-graph-uri": [f"{KASEI}data1.rdf", f"{KASEI}data2.rdf"]})
-    assert response.status_code == 200, response.text
-    assert client.ask(
-        f"ASK {{ GRAPH <{target}> {{ <{KASEI}data1.rdf> a <http://purl.org/dc/terms/BibliographicResource> . "
-        f"<{KASEI}data2.rdf> a <http://purl.org/dc/terms/BibliographicResource> }} "
-        f"FILTER NOT EXISTS {{ GRAPH <{target}> {{ <{KASEI}data3.rdf> ?p ?o }} }} }}"
-    )
-
-
-def test_update_dataset_named_graphs(client: Client) -> None:
-    target = "http://example.org/protocol-update-dataset-named-graphs-test/"
-    update = (
-        DROP_AND_LOAD
-        + f"INSERT {{ GRAPH <{target}> {{ ?s a dc:BibliographicResource }} }} WHERE {{ GRAPH ?g {{ ?s a foaf:Document }} }}"
-    )
-    response = client.update(update, **{"using-named-graph-uri": [f"{KASEI}data1.rdf", f"{KASEI}data2.rdf"]})
+    response = client.update(update, **{dataset: [f"{KASEI}data1.rdf", f"{KASEI}data2.rdf"]})
     assert response.status_code == 200, response.text
     assert client.ask(
         f"ASK {{ GRAPH <{target}> {{ <{KASEI}data1.rdf> a <http://purl.org/dc/terms/BibliographicResource> . "
