@@ -11,7 +11,6 @@ file fetched from another host.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from rdflib import URIRef
 from starlette.concurrency import run_in_threadpool
 
 from ilbirs.graph.catalogue import ontology_terms, shapes
-from ilbirs.graph.changes import current_version
 from ilbirs.graph.entities import (
     COLLECTIONS,
     ID_BASE,
@@ -33,8 +31,9 @@ from ilbirs.graph.entities import (
     Value,
     entity,
 )
+from ilbirs.graph.geometry import geometries
 from ilbirs.graph.jsonld import entity_document
-from ilbirs.graph.search import Search
+from ilbirs.graph.namespace import BASE as NAMESPACE_BASE
 from ilbirs.graph.sparql import load_query
 from ilbirs.graph.store import Store
 from ilbirs.graph.store.base import RawResult, bind_values
@@ -43,17 +42,14 @@ from ilbirs.graph.store.results import convert
 from .auth import require
 from .errors import ProblemError
 from .sparql import choose, content_type
-from .v1 import languages
+from .v1 import api_href_of, current_search, languages
 
 __all__ = ["BASE", "TEMPLATES", "local_href", "router"]
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-BASE = "https://w3id.org/ilbirs/"
+BASE = str(NAMESPACE_BASE)
 _RDF = {"text/turtle": "Turtle", "application/n-triples": "N-Triples", "application/ld+json": "JSON-LD"}
-_WKT = "http://www.opengis.net/ont/geosparql#asWKT"
-_GEOMETRY = "http://www.opengis.net/ont/geosparql#hasDefaultGeometry"
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def local_href(iri: str) -> str:
@@ -97,36 +93,21 @@ def _properties(found: Entity, sources: dict[str, int]) -> list[dict[str, Any]]:
     ]
 
 
-def _geometry(store: Store, found: Entity) -> dict[str, str] | None:
-    """An SVG path of the entity's default geometry when it is a WKT (multi)polygon."""
-    for prop in found.properties:
-        if prop.property.id == _GEOMETRY:
-            for value in prop.values:
-                if value.ref is None:
-                    continue
-                rows = store.select(
-                    "SELECT ?wkt WHERE { ?g ?asWKT ?wkt }",
-                    bindings={"g": URIRef(value.ref.id), "asWKT": URIRef(_WKT)},
-                )
-                for row in rows:
-                    wkt = str(row["wkt"])
-                    numbers = [float(n) for n in _NUMBER.findall(wkt.split("(", 1)[-1])]
-                    if len(numbers) < 6 or len(numbers) % 2:
-                        continue
-                    xs, ys = numbers[0::2], numbers[1::2]
-                    points = " L ".join(f"{x:.5f} {y:.5f}" for x, y in zip(xs, ys, strict=True))
-                    pad = max(max(xs) - min(xs), max(ys) - min(ys)) * 0.05 or 0.01
-                    viewbox = f"{min(xs) - pad:.5f} {-max(ys) - pad:.5f} {max(xs) - min(xs) + 2 * pad:.5f} {max(ys) - min(ys) + 2 * pad:.5f}"
-                    return {"path": f"M {points} Z", "viewbox": viewbox, "wkt": wkt}
-    return None
-
-
-def current_search(request: Request) -> Search:
-    """The app's index, brought up to the store's version first (a rebuild after a load)."""
-    searcher: Search = request.app.state.search
-    store: Store = request.app.state.store
-    searcher.ensure_current(store, request.app.state.version_clock.version(lambda: current_version(store)))
-    return searcher
+def _geometry(store: Store, iri: URIRef) -> dict[str, str] | None:
+    """An SVG path of the entity's default geometry (``graph.geometry``) when it has polygons:
+    one closed subpath per polygon's outer ring, in a view box around them (y flipped by the
+    template, as SVG's y grows downwards)."""
+    shape = geometries(store, [iri]).get(iri)
+    if shape is None:
+        return None
+    rings = [poly.exterior.coords for poly in getattr(shape, "geoms", [shape]) if poly.geom_type == "Polygon"]
+    if not rings:
+        return None
+    path = " ".join("M " + " L ".join(f"{x:.5f} {y:.5f}" for x, y in ring) + " Z" for ring in rings)
+    minx, miny, maxx, maxy = shape.bounds
+    pad = max(maxx - minx, maxy - miny) * 0.05 or 0.01
+    viewbox = f"{minx - pad:.5f} {-maxy - pad:.5f} {maxx - minx + 2 * pad:.5f} {maxy - miny + 2 * pad:.5f}"
+    return {"path": path, "viewbox": viewbox, "wkt": shape.wkt}
 
 
 def _collection_of(iri: str) -> str | None:
@@ -279,11 +260,7 @@ async def dereference(request: Request, area: str, path: str) -> Response:
     asked = request.query_params.get("format")  # a link can ask for a format, as Accept does
     chosen = asked if asked in offered else choose(request, offered)
     store: Store = request.app.state.store
-    api_href = (
-        f"/api/v1/{collection}/{str(iri)[len(ID_BASE) + len(COLLECTIONS[collection].segment) + 1 :]}"
-        if collection
-        else None
-    )
+    api_href = api_href_of(collection, str(iri)) if collection else None
     if chosen == "application/json" and api_href:
         return RedirectResponse(api_href, status_code=303, headers={"Vary": "Accept"})
     try:
@@ -316,7 +293,7 @@ async def dereference(request: Request, area: str, path: str) -> Response:
         "properties": _properties(found, sources),
         "sources": [{**s.__dict__, "graph_href": local_href(s.graph)} for s in found.sources],
         "alternates": alternates,
-        "geometry": await run_in_threadpool(_geometry, store, found),
+        "geometry": await run_in_threadpool(_geometry, store, iri),
     }
     response = TEMPLATES.TemplateResponse(request, "resource.html", context)
     response.headers["Vary"] = "Accept"

@@ -173,6 +173,16 @@ def _entity(found: Entity) -> EntityModel:
     )
 
 
+def current_search(request: Request) -> Search:
+    """The app's index (search and lists), brought up to the store's version first (a
+    rebuild after a load). Blocking: call it in a worker thread."""
+    searcher: Search = request.app.state.search
+    store: Store = request.app.state.store
+    clock: VersionClock = request.app.state.version_clock
+    searcher.ensure_current(store, clock.version(lambda: current_version(store)))
+    return searcher
+
+
 def languages(request: Request, lang: str | None) -> list[str]:
     """The languages asked for: ``lang=`` (comma-separated), else ``Accept-Language`` by q."""
     if lang:
@@ -277,13 +287,10 @@ async def search_entities(
     require(request, "reader")
     _only(request, {"q", "type", "limit", "lang"})
     store: Store = request.app.state.store
-    searcher: Search = request.app.state.search
-    clock: VersionClock = request.app.state.version_clock
     asked = languages(request, lang)
 
     def run() -> list[SearchHit]:
-        searcher.ensure_current(store, clock.version(lambda: current_version(store)))
-        return searcher.find(store, q, collection=type, limit=limit, languages=asked)
+        return current_search(request).find(store, q, collection=type, limit=limit, languages=asked)
 
     hits = await run_in_threadpool(run)
     return SearchModel(
@@ -297,14 +304,14 @@ async def search_entities(
                 matched=h.matched,
                 matched_lang=h.lang or None,
                 collection=h.collection,
-                href=_href(h.collection, h.ref.id),
+                href=api_href_of(h.collection, h.ref.id),
             )
             for h in hits
         ],
     )
 
 
-def _href(collection: str, iri: str) -> str:
+def api_href_of(collection: str, iri: str) -> str:
     """The ``/api/v1`` URL of an entity of ``collection``: by its id, or by its IRI when it is
     not an Ilbirs one."""
     prefix = f"{ID_BASE}{COLLECTIONS[collection].segment}/"
@@ -347,13 +354,10 @@ async def list_collection(
     given = {name: request.query_params[name] for name in filters if name in request.query_params}
     asked = languages(request, lang)
 
-    searcher: Search = request.app.state.search
-    clock: VersionClock = request.app.state.version_clock
-
     def run() -> Page:
         bound = [(filters[n], filter_value(store, filters[n], text)) for n, text in given.items()]
-        searcher.ensure_current(store, clock.version(lambda: current_version(store)))
-        return searcher.page(store, chosen, limit=limit, after=after or "", languages=asked, filters=bound)
+        index = current_search(request)
+        return index.page(store, chosen, limit=limit, after=after or "", languages=asked, filters=bound)
 
     found = await run_in_threadpool(run)
     next_url = None
@@ -385,7 +389,7 @@ def _feature(collection: str, ref: Ref, shape: BaseGeometry | None) -> dict[str,
         "type": "Feature",
         "id": ref.id,
         "geometry": to_geojson(shape) if shape is not None else None,
-        "properties": {"label": ref.label, "type": list(ref.types), "href": _href(collection, ref.id)},
+        "properties": {"label": ref.label, "type": list(ref.types), "href": api_href_of(collection, ref.id)},
     }
 
 

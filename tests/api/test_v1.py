@@ -338,3 +338,8 @@ def test_geojson_and_the_bbox_filter(served: tuple[str, str]) -> None:
     assert sum(f["geometry"] is None for f in without["features"]) == len(without["features"]) - 1
     bad = httpx.get(api + "/protected-areas", params={"bbox": "80,42,79,43"})
     assert bad.status_code == 400 and "minLon,minLat,maxLon,maxLat" in bad.json()["detail"]
+    # the entity's page draws it
+    page = httpx.get(
+        api.replace("/api/v1", "/id/protected-area/khan-tengri"), headers={"Accept": "text/html"}
+    )
+    assert '<svg class="geometry"' in page.text and 'd="M 79.90000 42.10000 L 80.30000 42.10000' in page.text
