@@ -26,18 +26,27 @@ def get(url: str) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
+#: Where each running serve writes its log: a file, not a pipe nobody reads while it runs
+#: (a full pipe would stall the server once it had logged 64 KB).
+LOGS: dict[int, Path] = {}
+
+
 def start(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
     """``ilbirs serve`` on a free port, once it is ready; ``env`` adds ILBIRS_* settings."""
     import os
 
     assert ILBIRS
     port = free_port()
-    process = subprocess.Popen(
-        [ILBIRS, "serve", "--port", str(port), "--data-dir", str(data_dir), *args],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
+    log = data_dir.with_name(f"{data_dir.name}-serve-{port}.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as err:
+        process = subprocess.Popen(
+            [ILBIRS, "serve", "--port", str(port), "--data-dir", str(data_dir), *args],
+            stderr=err,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+    LOGS[process.pid] = log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -46,11 +55,16 @@ def start(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tupl
         except OSError:
             pass
         if process.poll() is not None:
-            raise AssertionError(process.communicate()[1])
+            raise AssertionError(log_of(process))
         time.sleep(0.2)
     process.kill()
-    process.communicate()
-    raise AssertionError("ilbirs serve was not ready within 60 s")
+    process.wait()
+    raise AssertionError(f"ilbirs serve was not ready within 60 s: {log_of(process)}")
+
+
+def log_of(process: subprocess.Popen[str]) -> str:
+    """What ``ilbirs serve`` has logged so far."""
+    return LOGS[process.pid].read_text(encoding="utf-8", errors="replace")
 
 
 def create_token(data_dir: Path, name: str, role: str = "steward") -> str:
@@ -66,10 +80,18 @@ def create_token(data_dir: Path, name: str, role: str = "steward") -> str:
 
 
 def stop(process: subprocess.Popen[str], sent: signal.Signals = signal.SIGINT) -> str:
-    """Stop ``ilbirs serve`` as Ctrl-C does (SIGINT), or as systemd and Docker do (SIGTERM)."""
+    """Stop ``ilbirs serve`` as Ctrl-C does (SIGINT), or as systemd and Docker do (SIGTERM);
+    returns its log.
+
+    :raises AssertionError: it had already stopped by itself (its log says why).
+    """
+    if process.poll() is not None:
+        raise AssertionError(
+            f"ilbirs serve stopped by itself with {process.returncode}: {log_of(process)[-3000:]}"
+        )
     process.send_signal(sent)
-    _, err = process.communicate(timeout=30)
-    return err
+    process.wait(timeout=30)
+    return log_of(process)
 
 
 def oxigraph_processes(data_dir: Path) -> list[str]:
