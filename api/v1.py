@@ -126,12 +126,20 @@ class FilterModel(BaseModel):
     description: str
 
 
+class SortModel(BaseModel):
+    """An order a collection's list can take (``sort=<name>``; ``sort=-<name>``: descending)."""
+
+    name: str = Field(examples=["area_ha"])
+    description: str
+
+
 class CollectionModel(BaseModel):
     name: str
     title: str
     type: str
     href: str
     filters: list[FilterModel]
+    sorts: list[SortModel]
 
 
 class IndexModel(BaseModel):
@@ -232,6 +240,7 @@ async def index(request: Request) -> IndexModel:
                 type=str(c.cls),
                 href=f"/api/v1/{c.name}",
                 filters=[FilterModel(name=f.param, description=f.description) for f in c.filters],
+                sorts=[SortModel(name=o.name, description=o.description) for o in c.orders.values()],
             )
             for c in COLLECTIONS.values()
         ]
@@ -333,6 +342,14 @@ async def list_collection(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Members per page")] = 50,
     after: Annotated[str | None, Query(description="The last IRI of the previous page (from `next`)")] = None,
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
+    sort: Annotated[
+        str,
+        Query(
+            max_length=60,
+            description="The order: `id` (IRI, the default), `label`, or one of the collection's "
+            "(`GET /api/v1` lists them, e.g. `area_ha`); `-` before it: descending",
+        ),
+    ] = "id",
 ) -> Response:
     """Members in IRI order, ``limit`` at a time; follow ``next`` for the rest. Collections with
     filters take them as parameters (``GET /api/v1`` lists them): protected areas by
@@ -340,12 +357,14 @@ async def list_collection(
     corridors by ``country``, ``status``, ``connects``; animals by ``species``, ``sex``,
     ``place``; events by ``kind``, ``from``, ``to``, ``place``; projects by ``theme``,
     ``partner``, ``country``, ``active_in``; protected areas and corridors also by ``bbox``.
-    JSON (default) or, with ``Accept: application/geo+json``, a GeoJSON FeatureCollection."""
+    ``sort`` orders the list (by IRI, label, and per collection: protected areas by
+    ``established`` and ``area_ha``, events by ``start``, projects by ``start`` and ``end``;
+    ``-`` before it: descending; members without the key come last). JSON (default) or, with ``Accept: application/geo+json``, a GeoJSON FeatureCollection."""
     require(request, "reader")
     chosen = _collection(collection)
     kind = choose(request, ["application/json", GEOJSON])
     filters = {f.param: f for f in chosen.filters}
-    _only(request, {"limit", "after", "lang", *filters})
+    _only(request, {"limit", "after", "lang", "sort", *filters})
     if after is not None and not ABSOLUTE_IRI.match(after):
         raise ProblemError(
             400, "Invalid request", f"`after` is an IRI from a `next` link, not {after[:60]!r}"
@@ -357,12 +376,20 @@ async def list_collection(
     def run() -> Page:
         bound = [(filters[n], filter_value(store, filters[n], text)) for n, text in given.items()]
         index = current_search(request)
-        return index.page(store, chosen, limit=limit, after=after or "", languages=asked, filters=bound)
+        return index.page(
+            store, chosen, limit=limit, after=after or "", languages=asked, filters=bound, sort=sort
+        )
 
     found = await run_in_threadpool(run)
     next_url = None
     if found.next_after is not None:
-        query = {**given, "limit": str(limit), "after": found.next_after, **({"lang": lang} if lang else {})}
+        query = {
+            **given,
+            "limit": str(limit),
+            "after": found.next_after,
+            **({"lang": lang} if lang else {}),
+            **({"sort": sort} if sort != "id" else {}),
+        }
         next_url = str(request.url.replace_query_params(**query))
     if kind == GEOJSON:
         shapes = await run_in_threadpool(geometries, store, [URIRef(r.id) for r in found.items])

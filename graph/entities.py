@@ -44,6 +44,7 @@ __all__ = [
     "Page",
     "PropertyValues",
     "Ref",
+    "Sort",
     "Source",
     "Value",
     "classes_of",
@@ -103,10 +104,28 @@ _FACETS = {
 
 
 @dataclass(frozen=True)
+class Sort:
+    """An order of a collection's list (``sort=<name>``, ``sort=-<name>`` descending): by the
+    member-index facet ``facet`` (an entity with several values sorts by its least), compared
+    as numbers when ``numeric``; an entity without a value comes last either way."""
+
+    name: str
+    facet: str
+    numeric: bool = False
+    description: str = ""
+
+
+#: The orders of every collection: by IRI (the default), and by the label shown by default.
+BY_ID = Sort("id", "", description="by IRI (the default)")
+BY_LABEL = Sort("label", "", description="by the English label (else another), case-insensitively")
+
+
+@dataclass(frozen=True)
 class Collection:
     """A collection of the API: its name in URLs, its class, the IRI segment of its members
     (``https://w3id.org/ilbirs/id/<segment>/<id>``), and, for collections with filters, the
-    query that lists them (``graph/queries/<query>.rq``) and its filters."""
+    query that lists them (``graph/queries/<query>.rq``), its filters, and the orders it
+    offers beyond :data:`BY_ID` and :data:`BY_LABEL`."""
 
     name: str
     cls: URIRef
@@ -114,6 +133,12 @@ class Collection:
     title: str
     query: str | None = None
     filters: tuple[Filter, ...] = ()
+    sorts: tuple[Sort, ...] = ()
+
+    @property
+    def orders(self) -> dict[str, Sort]:
+        """Every order of the list, by name."""
+        return {s.name: s for s in (BY_ID, BY_LABEL, *self.sorts)}
 
 
 _BBOX = "a bounding box `minLon,minLat,maxLon,maxLat` (WGS 84) that its geometry meets"
@@ -142,6 +167,12 @@ COLLECTIONS: dict[str, Collection] = {
                     "minArea",
                     "decimal",
                     description="area (or its stated lower bound) at least, ha",
+                ),
+            ),
+            (
+                Sort("established", "established", description="by date of establishment"),
+                Sort(
+                    "area_ha", "area_ha", numeric=True, description="by area (or its stated lower bound), ha"
                 ),
             ),
         ),
@@ -186,6 +217,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Filter("to", "to", "date", description="starts on or before (YYYY-MM-DD)"),
                 Filter("place", "place", "place", description=f"happened in, or went from or to, {_PLACE}"),
             ),
+            (Sort("start", "start", description="by start date"),),
         ),
         Collection(
             "projects",
@@ -202,6 +234,10 @@ COLLECTIONS: dict[str, Collection] = {
                     "country", "country", "place", description=f"a partner, or concerns a place in, {_PLACE}"
                 ),
                 Filter("active_in", "year", "year", description="active in this year"),
+            ),
+            (
+                Sort("start", "start", description="by start (a date or a year)"),
+                Sort("end", "end", description="by end (a date or a year)"),
             ),
         ),
         Collection("portfolios", KG.ProjectPortfolio, "portfolio", "Portfolios of joint projects"),

@@ -57,8 +57,20 @@ CREATE INDEX IF NOT EXISTS facets_id ON facets (id);
 CREATE TABLE IF NOT EXISTS bounds (
     id TEXT PRIMARY KEY, minx REAL NOT NULL, miny REAL NOT NULL, maxx REAL NOT NULL, maxy REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sortkeys (
+    collection TEXT NOT NULL, name TEXT NOT NULL, missing INTEGER NOT NULL, key NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (collection, name, missing, key, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sortkeys_id ON sortkeys (id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
+
+#: The layout of the tables above; an index file of another layout is rebuilt (its version is
+#: forgotten) when it is opened. 2: ``sortkeys`` added.
+LAYOUT = 2
+
+#: The tables whose rows belong to one entity (its ``id``).
+_TABLES = ("entries", "members", "facets", "bounds", "sortkeys")
 
 #: How a facet is compared with a filter's value (fixed SQL; the value is a parameter).
 _CONDITIONS = {
@@ -114,8 +126,13 @@ class LabelIndex:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        db = self._connect()
+        db.executescript(_SCHEMA)
+        with db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
+            if row is None or row[0] != LAYOUT:  # built by another release: build it again
+                db.execute("DELETE FROM meta WHERE key = 'version'")
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout', ?)", (LAYOUT,))
 
     def _connect(self) -> sqlite3.Connection:
         """This thread's connection (a sqlite3 connection belongs to the thread that made it)."""
@@ -142,19 +159,22 @@ class LabelIndex:
         members: Iterable[tuple[str, str]] = (),
         facets: Iterable[tuple[str, str, str, str]] = (),
         bounds: Iterable[tuple[str, float, float, float, float]] = (),
+        sortkeys: Iterable[tuple[str, str, str, object]] = (),
     ) -> None:
         """Replace the rows of ``subjects`` (all rows when ``None``) with ``rows`` (id, label,
         lang, collection), ``members`` (collection, id), ``facets`` (collection, name, value,
-        id) and ``bounds`` (id, min x, min y, max x, max y of its geometry), and record ``version`` (never moving it back), in one transaction."""
+        id), ``bounds`` (id, min x, min y, max x, max y of its geometry) and ``sortkeys``
+        (collection, order, id, key: a number, a text, or ``None`` for none), and record
+        ``version`` (never moving it back), in one transaction."""
         db = self._connect()
         with db:
             old = self.version
             if subjects is None:
-                for table in ("entries", "members", "facets", "bounds"):
+                for table in _TABLES:
                     db.execute(f"DELETE FROM {table}")  # a fixed table name
             else:
                 wanted = [(s,) for s in subjects]
-                for table in ("entries", "members", "facets", "bounds"):
+                for table in _TABLES:
                     db.executemany(f"DELETE FROM {table} WHERE id = ?", wanted)
             db.executemany(
                 "INSERT INTO entries (id, label, lang, collection) VALUES (?, ?, ?, ?)",
@@ -165,6 +185,10 @@ class LabelIndex:
                 "INSERT OR IGNORE INTO facets (collection, name, value, id) VALUES (?, ?, ?, ?)", list(facets)
             )
             db.executemany("INSERT OR REPLACE INTO bounds VALUES (?, ?, ?, ?, ?)", list(bounds))
+            db.executemany(
+                "INSERT OR REPLACE INTO sortkeys (collection, name, missing, key, id) VALUES (?, ?, ?, ?, ?)",
+                [(c, name, int(key is None), "" if key is None else key, i) for c, name, i, key in sortkeys],
+            )
             new = version if subjects is None or old is None else max(old, version)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (new,))
 
@@ -188,10 +212,61 @@ class LabelIndex:
         after: str,
         limit: int,
         cap: int,
+        order: str = "id",
+        descending: bool = False,
     ) -> tuple[list[str], int]:
-        """Up to ``limit`` members of ``collection`` after the IRI ``after`` (in IRI order)
-        whose facets meet every condition (facet name, comparison of ``_CONDITIONS``, value,
-        and whether it must *not* hold), and how many there are in all, up to ``cap + 1``."""
+        """Up to ``limit`` members of ``collection`` after the IRI ``after`` (in IRI order, or
+        by the sort key ``order``, then IRI; ``descending`` reverses both, members without a
+        key still last) whose facets meet every condition (facet name, comparison of
+        ``_CONDITIONS``, value, and whether it must *not* hold), and how many there are in
+        all, up to ``cap + 1``.
+
+        :raises KeyError: ``after`` is not in the list ordered by ``order`` (any more).
+        """
+        where, params = self._conditions(collection, conditions)
+        clause = " AND ".join(where)  # fixed fragments; every value is a parameter
+        db = self._connect()
+        total = db.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM members AS m WHERE {clause} LIMIT ?)", [*params, cap + 1]
+        ).fetchone()[0]
+        direction, beyond = ("DESC", "<") if descending else ("ASC", ">")
+        if order == "id":
+            keyset = f" AND m.id {beyond} ?" if after or not descending else ""
+            ids = db.execute(
+                f"SELECT m.id FROM members AS m WHERE {clause}{keyset} ORDER BY m.id {direction} LIMIT ?",
+                [*params, *([after] if keyset else []), limit],
+            ).fetchall()
+            return [row[0] for row in ids], int(total)
+        # By a key: those with one, in key order, then those without, each a walk of the
+        # (collection, order, missing, key, id) B-tree in either direction, from the cursor.
+        start_missing, start_key = 0, None
+        if after:
+            found = db.execute(
+                "SELECT missing, key FROM sortkeys WHERE collection = ? AND name = ? AND id = ?",
+                [collection, order, after],
+            ).fetchone()
+            if found is None:
+                raise KeyError(after)
+            start_missing, start_key = found
+        ids = []
+        for missing in (0, 1)[start_missing:]:
+            keyset, cursor = "", []
+            if missing == start_missing and after:
+                keyset, cursor = f" AND (m.key, m.id) {beyond} (?, ?)", [start_key, after]
+            ids += db.execute(
+                f"SELECT m.id FROM sortkeys AS m WHERE {clause} AND m.name = ? AND m.missing = ?{keyset}"
+                f" ORDER BY m.key {direction}, m.id {direction} LIMIT ?",
+                [*params, order, missing, *cursor, limit - len(ids)],
+            ).fetchall()
+            if len(ids) >= limit:
+                break
+        return [row[0] for row in ids], int(total)
+
+    @staticmethod
+    def _conditions(
+        collection: str, conditions: list[tuple[str, str, object, bool]]
+    ) -> tuple[list[str], list[object]]:
+        """The SQL conditions (on ``m.collection`` and ``m.id``) and their parameters."""
         where = ["m.collection = ?"]
         params: list[object] = [collection]
         for name, comparison, value, negated in conditions:
@@ -209,13 +284,4 @@ class LabelIndex:
                 + ")"
             )
             params += [collection, name, value]
-        clause = " AND ".join(where)  # fixed fragments; every value is a parameter
-        db = self._connect()
-        ids = db.execute(
-            f"SELECT m.id FROM members AS m WHERE {clause} AND m.id > ? ORDER BY m.id LIMIT ?",
-            [*params, after, limit],
-        ).fetchall()
-        total = db.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM members AS m WHERE {clause} LIMIT ?)", [*params, cap + 1]
-        ).fetchone()[0]
-        return [row[0] for row in ids], int(total)
+        return where, params

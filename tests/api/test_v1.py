@@ -178,6 +178,36 @@ def test_a_filter_value_that_does_not_exist_names_the_valid_ones(api: str) -> No
     assert len(get(first["next"])["items"]) == 2
 
 
+def test_sort_orders_a_list_and_its_next_links_keep_the_order(api: str) -> None:
+    """Protected areas from the latest established to the earliest, two at a time: each page's
+    dates (read from each area's own detail) never rise, and the two whose establishment no
+    source gives come last; by label, the labels shown are in alphabetical order."""
+    seen, page = [], get(api + "/protected-areas", params={"sort": "-established", "limit": 2})
+    while True:
+        seen += [i["id"] for i in page["items"]]
+        if page["next"] is None:
+            break
+        assert "sort=-established" in page["next"]
+        page = get(page["next"])
+    dates = []
+    for iri in seen:
+        detail = get(api + "/protected-areas/" + iri.rsplit("/", 1)[1])
+        found = [v["value"][:10] for v in values(detail, "https://w3id.org/ilbirs/def/establishmentDate")]
+        dates.append(min(found) if found else None)
+    known = [d for d in dates if d is not None]
+    assert known == sorted(known, reverse=True) and len(known) >= 4
+    assert dates[len(known) :] == [None] * (len(dates) - len(known))  # the undated come last
+    assert sorted(seen) == [i["id"] for i in get(api + "/protected-areas", params={"limit": 200})["items"]]
+    labels = [i["label"] for i in get(api + "/animals", params={"sort": "label"})["items"]]
+    assert labels == sorted(labels, key=str.casefold) == ["Batyr", "Janish", "Umai"]
+    assert [i["label"] for i in get(api + "/animals", params={"sort": "-label"})["items"]] == labels[::-1]
+    response = httpx.get(api + "/protected-areas", params={"sort": "size"})
+    assert response.status_code == 400
+    assert "id, label, established, area_ha" in response.json()["detail"]
+    sorts = {c["name"]: [s["name"] for s in c["sorts"]] for c in get(api)["collections"]}
+    assert sorts["projects"] == ["id", "label", "start", "end"] and sorts["countries"] == ["id", "label"]
+
+
 def found(api: str, q: str, **params: str) -> list[str]:
     return [h["href"] for h in get(api + "/search", params={"q": q, **params})["items"]]
 

@@ -12,7 +12,9 @@ from rdflib import Literal, URIRef
 from ilbirs.graph import load_bundle
 from ilbirs.graph.changes import QuadChange, apply_change
 from ilbirs.graph.entities import COLLECTIONS, filter_value, page
+from ilbirs.graph.errors import InvalidValueError
 from ilbirs.graph.search import Search
+from ilbirs.graph.sparql import load_query
 from ilbirs.graph.store import EmbeddedStore
 from ilbirs.graph.store.search_index import LabelIndex
 
@@ -131,3 +133,79 @@ def test_the_index_follows_a_change_of_place_hierarchy(tmp_path: Path) -> None:
     assert str(row["area"]) in [
         r.id for r in index.page(store, areas, limit=50, filters=[(country, ru)]).items
     ]
+
+
+def walk(store: EmbeddedStore, search: Search, name: str, sort: str, **given: str) -> list[str]:
+    """Every member of a sorted list, two at a time, following each page's cursor."""
+    collection = COLLECTIONS[name]
+    filters = {f.param: f for f in collection.filters}
+    terms = [(filters[p], filter_value(store, filters[p], v)) for p, v in given.items()]
+    seen: list[str] = []
+    after = ""
+    for _ in range(500):  # far more pages than the shipped data fills: a cursor that loops fails
+        found = search.page(store, collection, limit=2, after=after, filters=terms, sort=sort)
+        seen += [r.id for r in found.items]
+        if found.next_after is None:
+            return seen
+        after = found.next_after
+    raise AssertionError(f"the pages of {name} by {sort} never ended: {seen[:10]}")
+
+
+def expected_order(keys: dict[str, object], descending: bool) -> list[str]:
+    """Members with a key by (key, IRI), then those without by IRI; both reversed when
+    descending, those without a key still last."""
+    keyed = sorted(((k, i) for i, k in keys.items() if k is not None), reverse=descending)
+    return [i for _, i in keyed] + sorted((i for i, k in keys.items() if k is None), reverse=descending)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize(
+    ("name", "sort", "given"),
+    [
+        ("protected-areas", "area_ha", {}),
+        ("protected-areas", "established", {}),
+        ("protected-areas", "area_ha", {"country": "kg"}),
+        ("events", "start", {}),
+        ("projects", "start", {}),
+        ("projects", "end", {}),
+        ("protected-areas", "label", {}),
+        ("animals", "label", {}),
+        ("sources", "id", {}),
+    ],
+)
+def test_sorted_lists_follow_their_keys_across_pages(
+    bundle_store: EmbeddedStore, search: Search, name: str, sort: str, given: dict[str, str], descending: bool
+) -> None:
+    """The key of each member is read here with SPARQL (the facet's own query, the labels
+    references show); the index's keyset pages must walk the members in that order."""
+    collection = COLLECTIONS[name]
+    filters = {f.param: f for f in collection.filters}
+    bound = {filters[p].variable: filter_value(bundle_store, filters[p], v) for p, v in given.items()}
+    members = [r for r in page(bundle_store, collection, limit=500, filters=bound).items]
+    if sort == "id":
+        keys: dict[str, object] = {r.id: r.id for r in members}
+    elif sort == "label":
+        keys = {r.id: r.label.casefold() if r.label else None for r in members}
+    else:
+        order = collection.orders[sort]
+        query = load_query(f"facet_{name.replace('-', '_')}_{order.facet}")
+        values: dict[str, list[str]] = {r.id: [] for r in members}
+        for row in bundle_store.select(query):
+            if str(row["s"]) in values:
+                values[str(row["s"])].append(str(row["value"]))
+        keys = {
+            i: min((float(v) if order.numeric else v[:10] for v in found), default=None)
+            for i, found in values.items()
+        }
+    assert any(k is not None for k in keys.values())
+    walked = walk(bundle_store, search, name, ("-" if descending else "") + sort, **given)
+    assert walked == expected_order(keys, descending)
+
+
+def test_an_unknown_order_names_the_valid_ones(bundle_store: EmbeddedStore, search: Search) -> None:
+    with pytest.raises(InvalidValueError, match="id, label, established, area_ha"):
+        search.page(bundle_store, COLLECTIONS["protected-areas"], limit=5, sort="size")
+    with pytest.raises(InvalidValueError, match="start again"):
+        search.page(
+            bundle_store, COLLECTIONS["animals"], limit=5, sort="label", after="https://example.org/gone"
+        )
