@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,3 +49,14 @@ def test_workers_opening_a_new_index_together_all_succeed(tmp_path: Path) -> Non
     failed = sum(int(out) for out, _ in results)
     assert failed == 0, f"{failed} of {ROUNDS * PROCESSES} openings failed: {results[0][1][:300]}"
     assert all(LabelIndex(tmp_path / f"{round_}.sqlite").version is None for round_ in range(ROUNDS))
+
+
+def test_an_index_of_an_older_layout_is_built_again(tmp_path: Path) -> None:
+    """An index file written by an earlier release lacks tables (``sortkeys``): opened by this
+    one, it forgets its version, so the next list or search rebuilds it from the store."""
+    index = LabelIndex(tmp_path / "search.sqlite")
+    index.replace([("https://e/umai", "Umai", "en", "animals")], version=7, subjects=None)
+    assert LabelIndex(tmp_path / "search.sqlite").version == 7  # same layout: kept
+    with sqlite3.connect(tmp_path / "search.sqlite") as db:
+        db.execute("UPDATE meta SET value = 1 WHERE key = 'layout'")
+    assert LabelIndex(tmp_path / "search.sqlite").version is None
