@@ -28,6 +28,7 @@ from ilbirs.graph.store.search_index import LabelIndex
 
 from . import graphs, pages, sparql, v1
 from .cache import ResponseCache, VersionClock
+from .docs import problems
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
 from .stores import build_remote_store
@@ -99,14 +100,23 @@ def create_app(settings: Settings) -> FastAPI:
         _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, "Internal error", "an unexpected error; it has been logged")
 
-    @app.get("/health", summary="The process is alive")
+    @app.get(
+        "/health",
+        summary="The process is alive",
+        responses={200: {"content": {"application/json": {"example": {"status": "alive"}}}}},
+    )
     def health() -> dict[str, str]:
         return {"status": "alive"}
 
     @app.get(
         "/ready",
         summary="The store answers and holds the Ilbirs data",
-        responses={503: {"description": "Not ready"}},
+        responses={
+            200: {"content": {"application/json": {"example": {"status": "ready", "store": "sparql-http"}}}},
+            **problems(
+                s503="Not ready: the store does not answer, or holds no Ilbirs data yet (Retry-After)"
+            ),
+        },
     )
     def ready(store: StoreDep) -> JSONResponse:
         try:

@@ -33,6 +33,7 @@ from ilbirs.graph.store.results import GRAPH_TYPES, convert
 from ilbirs.graph.writes import DEFAULT_GRAPH, graph_change, graph_quads
 
 from .auth import require
+from .docs import GRAPH_PARAMETERS, GRAPH_READ_RESPONSES, GRAPH_WRITE_BODY, WRITE_RESPONSES
 from .errors import ProblemError
 from .sparql import ABSOLUTE_IRI, choose, content_type, media_type_of, read_body, run_write
 
@@ -77,11 +78,21 @@ def _ntriples(quads: set[Quad]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-@router.api_route(
+@router.get(
     "/graphs",
-    methods=["GET", "HEAD"],
     summary="Read a graph (Graph Store Protocol)",
-    responses={404: {"description": "No such graph"}, 406: {"description": "No acceptable format"}},
+    operation_id="graph_get",
+    response_class=Response,
+    responses=GRAPH_READ_RESPONSES,
+    openapi_extra={"parameters": GRAPH_PARAMETERS},
+)
+@router.head(
+    "/graphs",
+    summary="A graph's headers, without its body (Graph Store Protocol)",
+    operation_id="graph_head",
+    response_class=Response,
+    responses=GRAPH_READ_RESPONSES,
+    openapi_extra={"parameters": GRAPH_PARAMETERS},
 )
 async def read_graph(request: Request) -> Response:
     """A graph in Turtle (default), N-Triples, JSON-LD or RDF/XML; HEAD: the same, no body."""
@@ -169,20 +180,38 @@ async def _send_graph(request: Request, *, replace: bool) -> Response:
     )
 
 
-@router.put("/graphs", summary="Replace a graph (Graph Store Protocol)", status_code=204)
+@router.put(
+    "/graphs",
+    summary="Replace a graph (Graph Store Protocol)",
+    status_code=204,
+    responses=WRITE_RESPONSES,
+    openapi_extra={"parameters": GRAPH_PARAMETERS, "requestBody": GRAPH_WRITE_BODY},
+)
 async def put_graph(request: Request) -> Response:
     """Replace the graph with the body: 201 if it is new, 204 otherwise; 422 if invalid."""
     return await _send_graph(request, replace=True)
 
 
-@router.post("/graphs", summary="Add to a graph (Graph Store Protocol)", status_code=204)
+@router.post(
+    "/graphs",
+    summary="Add to a graph (Graph Store Protocol)",
+    status_code=204,
+    responses=WRITE_RESPONSES,
+    openapi_extra={"parameters": GRAPH_PARAMETERS, "requestBody": GRAPH_WRITE_BODY},
+)
 async def post_graph(request: Request) -> Response:
     """Add the body's triples to the graph: 201 if it is new, 204 otherwise; 422 if invalid.
     Without ``graph`` or ``default``: a new graph, 201 with its IRI as ``Location``."""
     return await _send_graph(request, replace=False)
 
 
-@router.delete("/graphs", summary="Delete a graph (Graph Store Protocol)", status_code=204)
+@router.delete(
+    "/graphs",
+    summary="Delete a graph (Graph Store Protocol)",
+    status_code=204,
+    responses=WRITE_RESPONSES,
+    openapi_extra={"parameters": GRAPH_PARAMETERS},
+)
 async def delete_graph(request: Request) -> Response:
     """Delete the graph: 204, or 404 if there is no such graph; 422 if the rest would be invalid."""
     token = require(request, "steward")

@@ -30,6 +30,7 @@ from ilbirs.graph.writes import InvalidChangeError, update_change, write
 from .auth import require
 from .cache import ResponseCache, VersionClock, etag_for
 from .conneg import NotAcceptableHeaderError, negotiate
+from .docs import SPARQL_GET_PARAMETERS, SPARQL_POST_BODY, SPARQL_RESPONSES
 from .errors import ProblemError, status_for
 from .tokens import Token
 
@@ -141,21 +142,23 @@ def content_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if textual else media_type
 
 
-@router.api_route(
+@router.get(
     "/sparql",
-    methods=["GET", "POST"],
-    summary="SPARQL 1.1 query and update endpoint",
-    responses={
-        200: {"description": "Query results, or the service description"},
-        400: {"description": "Invalid query, or refused (SERVICE, limits)"},
-        406: {"description": "No acceptable result format"},
-        413: {"description": "Request body too large"},
-        415: {"description": "Unsupported request media type"},
-        503: {"description": "Query timed out, or the store is unavailable"},
-    },
+    summary="SPARQL 1.1 query (or, without one, the service description)",
+    operation_id="sparql_query_get",
+    responses=SPARQL_RESPONSES,
+    openapi_extra={"parameters": SPARQL_GET_PARAMETERS},
+)
+@router.post(
+    "/sparql",
+    summary="SPARQL 1.1 query or update",
+    operation_id="sparql_post",
+    responses=SPARQL_RESPONSES,
+    openapi_extra={"requestBody": SPARQL_POST_BODY},
 )
 async def sparql(request: Request) -> Response:
-    """The SPARQL 1.1 Protocol endpoint."""
+    """The SPARQL 1.1 Protocol endpoint: a query by GET, POST form or POST
+    ``application/sparql-query``; an update by POST form or ``application/sparql-update``."""
     settings = request.app.state.settings
     limits: Limits = settings.limits
     body = None

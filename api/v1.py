@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from rdflib import URIRef
 from shapely.geometry.base import BaseGeometry
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,16 @@ from ilbirs.graph.store import Store
 
 from .auth import require
 from .cache import VersionClock
+from .docs import (
+    CONTEXT_FORMATS,
+    ENTITY_EXAMPLE,
+    ENTITY_FORMATS,
+    GEOJSON_PAGE,
+    INDEX_EXAMPLE,
+    PAGE_EXAMPLE,
+    SEARCH_EXAMPLE,
+    problems,
+)
 from .errors import ProblemError
 from .sparql import ABSOLUTE_IRI, choose
 
@@ -95,6 +105,8 @@ class SourceModel(BaseModel):
 class EntityModel(BaseModel):
     """Everything the graph states about one entity."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ENTITY_EXAMPLE]})
+
     id: str
     type: list[RefModel]
     label: str | None
@@ -111,6 +123,8 @@ class TotalModel(BaseModel):
 
 class PageModel(BaseModel):
     """One page of a collection."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PAGE_EXAMPLE]})
 
     collection: str
     items: list[RefModel]
@@ -143,6 +157,10 @@ class CollectionModel(BaseModel):
 
 
 class IndexModel(BaseModel):
+    """The collections of the API."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [INDEX_EXAMPLE]})
+
     collections: list[CollectionModel]
 
 
@@ -228,7 +246,7 @@ def _only(request: Request, allowed: set[str]) -> None:
         )
 
 
-@router.get("", response_model=IndexModel, summary="The collections")
+@router.get("", response_model=IndexModel, summary="The collections", responses=problems())
 async def index(request: Request) -> IndexModel:
     """Every collection, with the class of its members and its URL."""
     require(request, "reader")
@@ -250,8 +268,8 @@ async def index(request: Request) -> IndexModel:
 @router.get(
     "/context.jsonld",
     summary="The JSON-LD context of every Ilbirs document",
-    response_class=JSONResponse,
-    responses={200: {"content": {"application/ld+json": {}}}},
+    response_class=Response,
+    responses={200: {"content": CONTEXT_FORMATS}},
 )
 async def context() -> Response:
     """The prefixes every JSON-LD document of Ilbirs uses; a stable URL to cite as ``@context``."""
@@ -273,6 +291,10 @@ class HitModel(BaseModel):
 
 
 class SearchModel(BaseModel):
+    """The entities a search found, best first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SEARCH_EXAMPLE]})
+
     query: str
     items: list[HitModel]
     limit: int
@@ -282,7 +304,7 @@ class SearchModel(BaseModel):
     "/search",
     response_model=SearchModel,
     summary="Search entities by label or name",
-    responses={400: {"description": "No word in `q`, an unknown `type` or parameter"}},
+    responses=problems(s400="No word in `q`, an unknown `type` or parameter"),
 )
 async def search_entities(
     request: Request,
@@ -332,8 +354,12 @@ def api_href_of(collection: str, iri: str) -> str:
     response_model=PageModel,
     summary="A page of a collection (JSON, or GeoJSON with Accept: application/geo+json)",
     responses={
-        400: {"description": "Unknown parameter or bad value"},
-        404: {"description": "No such collection"},
+        200: {"content": GEOJSON_PAGE},
+        **problems(
+            s400="Unknown parameter or bad value (the detail names the valid ones)",
+            s404="No such collection",
+            s406="Neither JSON nor GeoJSON is acceptable",
+        ),
     },
 )
 async def list_collection(
@@ -425,9 +451,12 @@ def _feature(collection: str, ref: Ref, shape: BaseGeometry | None) -> dict[str,
     response_model=EntityModel,
     summary="One entity",
     responses={
-        200: {"content": {"application/ld+json": {}}},
-        404: {"description": "No such entity in this collection"},
-        406: {"description": "Neither JSON, JSON-LD nor GeoJSON is acceptable"},
+        200: {"content": ENTITY_FORMATS},
+        **problems(
+            s400="Unknown parameter",
+            s404="No such entity in this collection",
+            s406="Neither JSON, JSON-LD nor GeoJSON is acceptable",
+        ),
     },
 )
 async def get_entity(

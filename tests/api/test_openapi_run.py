@@ -5,6 +5,7 @@ characters no IRI may hold answered 500; now 404.)"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from .test_cli import ILBIRS
 from .test_serve import create_token, start, stop
 
 SCHEMATHESIS = str(Path(ILBIRS or "").with_name("schemathesis"))
+HERE = Path(__file__).parent  # schemathesis_hooks.py: bodies of the SPARQL and RDF media types
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Path) -> None:
@@ -29,6 +31,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Pa
             capture_output=True,
             text=True,
             timeout=600,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(HERE)},
         )  # fmt: skip
     finally:
         stop(process)
