@@ -38,6 +38,8 @@ from .store.search_index import LabelIndex
 __all__ = ["Search", "SearchHit", "terms"]
 
 _WORD = re.compile(r"\w+")
+#: The labels a reference shows: (skos:prefLabel, rdfs:label).
+_Labels = tuple[list[Literal], list[Literal]]
 _BATCH = 500
 
 
@@ -65,6 +67,11 @@ def _batches(subjects: Sequence[URIRef] | None) -> list[list[tuple[Identifier, .
 
 def _bound(query: str, batch: list[tuple[Identifier, ...]] | None) -> str:
     return query if batch is None else bind_rows(query, ["s"], batch)
+
+
+def _texts(labels: Iterable[Literal]) -> list[tuple[str, str]]:
+    """Labels as (text, language tag or "")."""
+    return sorted((str(label), label.language or "") for label in labels)
 
 
 def _least(values: Iterable[str], *, numeric: bool) -> object:
@@ -141,38 +148,45 @@ class Search:
 
     def _members(
         self, store: Store, subjects: Sequence[URIRef] | None
-    ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, str]]]:
-        """The member index rows: (collection, IRI), and (collection, facet, value, IRI)."""
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, str]], dict[str, set[str]]]:
+        """The member index rows: (collection, IRI), (collection, facet, value, IRI), and the
+        types of each member."""
         by_class = self._collections_of(store, fresh=False)
         members: set[tuple[str, str]] = set()
         facets: set[tuple[str, str, str, str]] = set()
+        types: dict[str, set[str]] = defaultdict(set)
         for batch in _batches(subjects):
             for row in store.select(_bound(load_query("select_members"), batch)):
+                types[str(row["s"])].add(str(row["type"]))
                 for name in by_class.get(str(row["type"]), []):
                     members.add((name, str(row["s"])))
             for collection, facet, query_name in _FACET_QUERIES:
                 for row in store.select(_bound(load_query(query_name), batch)):
                     facets.add((collection, facet, str(row["value"]), str(row["s"])))
-        return sorted(members), sorted(facets)
+        return sorted(members), sorted(facets), types
 
     @staticmethod
-    def _sortkeys(
-        store: Store,
-        subjects: Sequence[URIRef] | None,
-        members: Iterable[tuple[str, str]],
-        facets: Iterable[tuple[str, str, str, str]],
-    ) -> list[tuple[str, str, str, object]]:
-        """The sort keys of every member (collection, order, IRI, key or ``None``): its label
-        as shown by default, casefolded, and each order of its collection from its facets (the
-        least value: a number, or a date's first 10 characters)."""
-        labels: dict[str, tuple[list[Literal], list[Literal]]] = defaultdict(lambda: ([], []))
+    def _labels(store: Store, subjects: Sequence[URIRef] | None) -> dict[str, _Labels]:
+        """The labels a reference to each entity shows: (skos:prefLabel, rdfs:label)."""
+        labels: dict[str, _Labels] = defaultdict(lambda: ([], []))
         for batch in _batches(subjects):
-            for row in store.select(_bound(load_query("select_sort_labels"), batch)):
+            for row in store.select(_bound(load_query("select_shown_labels"), batch)):
                 pref, label = row.get("pref"), row.get("label")
                 if isinstance(pref, Literal):
                     labels[str(row["s"])][0].append(pref)
                 if isinstance(label, Literal):
                     labels[str(row["s"])][1].append(label)
+        return labels
+
+    @staticmethod
+    def _sortkeys(
+        members: Iterable[tuple[str, str]],
+        facets: Iterable[tuple[str, str, str, str]],
+        labels: dict[str, _Labels],
+    ) -> list[tuple[str, str, str, object]]:
+        """The sort keys of every member (collection, order, IRI, key or ``None``): its label
+        as shown by default, casefolded, and each order of its collection from its facets (the
+        least value: a number, or a date's first 10 characters)."""
         values: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         for collection, facet, value, iri in facets:
             values[(collection, facet, iri)].append(value)
@@ -192,20 +206,29 @@ class Search:
     ) -> list[tuple[str, float, float, float, float]]:
         return [(str(node), *geometry.bounds) for node, geometry in geometries(store, subjects).items()]
 
+    def _index(self, store: Store, subjects: Sequence[URIRef] | None, version: int) -> None:
+        """Index ``subjects`` (every entity when ``None``) again, as the store is at ``version``."""
+        members, facets, types = self._members(store, subjects)
+        labels = self._labels(store, subjects)
+        shown = []
+        for iri in sorted({iri for _, iri in members}):
+            prefs, fallback = labels.get(iri, ([], []))
+            shown.append((iri, sorted(types[iri]), _texts(prefs), _texts(fallback)))
+        self.index.replace(
+            self._rows(store, subjects),
+            version=version,
+            subjects=None if subjects is None else [str(s) for s in subjects],
+            members=members,
+            facets=facets,
+            bounds=self._bounds(store, subjects),
+            sortkeys=self._sortkeys(members, facets, labels),
+            shown=shown,
+        )
+
     def rebuild(self, store: Store, version: int) -> None:
         """Index every entity again, as the store is at ``version``."""
         with self._rebuilding:
-            labels = self._rows(store, None)
-            members, facets = self._members(store, None)
-            self.index.replace(
-                labels,
-                version=version,
-                subjects=None,
-                members=members,
-                facets=facets,
-                bounds=self._bounds(store, None),
-                sortkeys=self._sortkeys(store, None, members, facets),
-            )
+            self._index(store, None, version)
 
     def refresh(self, store: Store, quads: Iterable[tuple[Identifier, ...]], version: int) -> None:
         """After an accepted write of ``quads`` (added and removed) that moved the store to
@@ -230,17 +253,20 @@ class Search:
             for row in store.select(_bound(load_query("select_facet_dependents"), batch))
             if isinstance(row["x"], URIRef)
         }
-        wanted = sorted(set(subjects) | dependents)
-        members, facets = self._members(store, wanted)
-        self.index.replace(
-            self._rows(store, wanted),
-            version=version,
-            subjects=[str(s) for s in wanted],
-            members=members,
-            facets=facets,
-            bounds=self._bounds(store, wanted),
-            sortkeys=self._sortkeys(store, wanted, members, facets),
-        )
+        self._index(store, sorted(set(subjects) | dependents), version)
+
+    def refs(self, store: Store, members: Sequence[URIRef], languages: Sequence[str]) -> dict[URIRef, Ref]:
+        """``{id, type, label}`` of members, as ``entities.refs`` resolves them, read from the
+        index (no query to the store; tested equal); a node the index lacks from the store."""
+        found = self.index.shown([str(m) for m in members])
+        resolved = {}
+        for member in members:
+            if str(member) in found:
+                _, types, prefs, labels = found[str(member)]
+                shown = [Literal(text, lang=lang or None) for text, lang in prefs or labels]
+                resolved[member] = Ref(str(member), tuple(types), pick_label(shown, languages))
+        missing = [m for m in members if m not in resolved]
+        return {**resolved, **(refs(store, missing, languages) if missing else {})}
 
     def page(
         self,
@@ -283,7 +309,7 @@ class Search:
             ) from None
         more = len(ids) > limit
         members = [URIRef(i) for i in ids[:limit]]
-        resolved = refs(store, members, languages)
+        resolved = self.refs(store, members, languages)
         return Page(
             tuple(resolved[m] for m in members),
             str(members[-1]) if more and members else None,
@@ -313,5 +339,5 @@ class Search:
         if collection is not None and collection not in COLLECTIONS:
             raise InvalidValueError(f"`type` is one of: {', '.join(COLLECTIONS)}; not {collection[:60]!r}")
         hits = self.index.search(terms(query), collection=collection, limit=limit)
-        resolved = refs(store, [URIRef(h.id) for h in hits], languages)
+        resolved = self.refs(store, [URIRef(h.id) for h in hits], languages)
         return [SearchHit(resolved[URIRef(h.id)], h.label, h.lang, h.collection, h.rank) for h in hits]

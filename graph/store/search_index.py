@@ -19,15 +19,20 @@ readers never wait for the writer). The store version the index reflects is kept
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-__all__ = ["LabelHit", "LabelIndex"]
+__all__ = ["LabelHit", "LabelIndex", "Shown"]
+
+#: What a reference to a member shows: its IRI, its types, and its preferred labels and other
+#: labels as (text, language tag or "").
+Shown = tuple[str, list[str], list[tuple[str, str]], list[tuple[str, str]]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -62,15 +67,18 @@ CREATE TABLE IF NOT EXISTS sortkeys (
     PRIMARY KEY (collection, name, missing, key, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sortkeys_id ON sortkeys (id);
+CREATE TABLE IF NOT EXISTS shown (
+    id TEXT PRIMARY KEY, types TEXT NOT NULL, prefs TEXT NOT NULL, labels TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
 
 #: The layout of the tables above; an index file of another layout is rebuilt (its version is
-#: forgotten) when it is opened. 2: ``sortkeys`` added.
-LAYOUT = 2
+#: forgotten) when it is opened. 2: ``sortkeys`` added; 3: ``shown`` added.
+LAYOUT = 3
 
 #: The tables whose rows belong to one entity (its ``id``).
-_TABLES = ("entries", "members", "facets", "bounds", "sortkeys")
+_TABLES = ("entries", "members", "facets", "bounds", "sortkeys", "shown")
 
 #: How a facet is compared with a filter's value (fixed SQL; the value is a parameter).
 _CONDITIONS = {
@@ -160,12 +168,14 @@ class LabelIndex:
         facets: Iterable[tuple[str, str, str, str]] = (),
         bounds: Iterable[tuple[str, float, float, float, float]] = (),
         sortkeys: Iterable[tuple[str, str, str, object]] = (),
+        shown: Iterable[Shown] = (),
     ) -> None:
         """Replace the rows of ``subjects`` (all rows when ``None``) with ``rows`` (id, label,
         lang, collection), ``members`` (collection, id), ``facets`` (collection, name, value,
         id), ``bounds`` (id, min x, min y, max x, max y of its geometry) and ``sortkeys``
-        (collection, order, id, key: a number, a text, or ``None`` for none), and record
-        ``version`` (never moving it back), in one transaction."""
+        (collection, order, id, key: a number, a text, or ``None`` for none) and ``shown``
+        (what a reference to a member shows: id, types, preferred labels and other labels as
+        (text, language)), and record ``version`` (never moving it back), in one transaction."""
         db = self._connect()
         with db:
             old = self.version
@@ -189,8 +199,33 @@ class LabelIndex:
                 "INSERT OR REPLACE INTO sortkeys (collection, name, missing, key, id) VALUES (?, ?, ?, ?, ?)",
                 [(c, name, int(key is None), "" if key is None else key, i) for c, name, i, key in sortkeys],
             )
+            db.executemany(
+                "INSERT OR REPLACE INTO shown (id, types, prefs, labels) VALUES (?, ?, ?, ?)",
+                [
+                    (i, json.dumps(types), json.dumps(prefs), json.dumps(labels))
+                    for i, types, prefs, labels in shown
+                ],
+            )
             new = version if subjects is None or old is None else max(old, version)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (new,))
+
+    def shown(self, ids: Sequence[str]) -> dict[str, Shown]:
+        """What a reference to each of ``ids`` shows (those the index holds)."""
+        found: dict[str, Shown] = {}
+        db = self._connect()
+        for start in range(0, len(ids), 500):
+            batch = list(ids[start : start + 500])
+            marks = ", ".join("?" * len(batch))  # one mark per id; the ids are parameters
+            for i, types, prefs, labels in db.execute(
+                f"SELECT id, types, prefs, labels FROM shown WHERE id IN ({marks})", batch
+            ):
+                found[i] = (
+                    i,
+                    json.loads(types),
+                    [(text, lang) for text, lang in json.loads(prefs)],
+                    [(text, lang) for text, lang in json.loads(labels)],
+                )
+        return found
 
     def search(self, terms: list[str], *, collection: str | None, limit: int) -> list[LabelHit]:
         """The best ``limit`` entities for the FTS5 query ``terms`` (each a quoted phrase,

@@ -53,10 +53,14 @@ def test_the_index_lists_what_sparql_lists(
     collection = COLLECTIONS[name]
     filters = {f.param: f for f in collection.filters}
     terms = [(filters[p], filter_value(bundle_store, filters[p], v)) for p, v in given.items()]
-    reference = page(bundle_store, collection, limit=500, filters={flt.variable: term for flt, term in terms})
-    indexed = search.page(bundle_store, collection, limit=500, filters=terms)
-    assert [r.id for r in indexed.items] == [r.id for r in reference.items]
-    assert (indexed.total, indexed.total_exact) == (reference.total, reference.total_exact)
+    for languages in ((), ("ru",), ("ky", "ru")):
+        bound = {flt.variable: term for flt, term in terms}
+        reference = page(bundle_store, collection, limit=500, filters=bound, languages=languages)
+        indexed = search.page(bundle_store, collection, limit=500, filters=terms, languages=languages)
+        assert indexed.items == reference.items  # the same members, types and labels, in order
+        ids = [r.id for r in reference.items]
+        assert set(search.index.shown(ids)) == set(ids)  # read from the index, not the store
+        assert (indexed.total, indexed.total_exact) == (reference.total, reference.total_exact)
 
 
 def test_the_index_follows_a_write(tmp_path: Path) -> None:
@@ -98,7 +102,9 @@ def test_the_index_follows_a_write(tmp_path: Path) -> None:
         store, QuadChange(added=frozenset(quads)), expected_version=None, actor="t", reason="r"
     )
     index.refresh(store, quads, version=record.version)
-    assert str(area) in [r.id for r in index.page(store, collection, limit=50, filters=[(iucn, term)]).items]
+    listed = index.page(store, collection, limit=50, filters=[(iucn, term)]).items
+    assert (str(area), "Test area") in [(r.id, r.label) for r in listed]
+    assert index.index.shown([str(area)])[str(area)][2] == [("Test area", "en")]
 
 
 def test_the_index_follows_a_change_of_place_hierarchy(tmp_path: Path) -> None:
