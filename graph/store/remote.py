@@ -1,6 +1,8 @@
 """A store reached over HTTP: any SPARQL 1.1 engine (Oxigraph server, Fuseki, GraphDB,
-Virtuoso, ...). Query and update go through SPARQLWrapper; files are parsed locally first (so
-that a broken file sends nothing) and sent as SPARQL ``INSERT DATA`` in batches.
+Virtuoso, ...). Query and update are SPARQL Protocol POSTs over connections kept open
+(``store.http``); files are parsed
+locally first (so that a broken file sends nothing) and sent through the engine's Graph Store
+endpoint, or as SPARQL ``INSERT`` in batches.
 
 Engines differ in a few ways, stated as attributes rather than guessed at run time:
 ``union_parameter`` (how to ask for the union of all graphs as default graph; ``None`` when
@@ -9,6 +11,7 @@ the engine does so by itself, as Virtuoso does).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -17,19 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from typing import Literal as TypingLiteral
-from urllib.error import HTTPError, URLError
 
 import httpx
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
-from SPARQLWrapper import DIGEST, INSERT, JSON, POST, SELECT, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from ilbirs.graph.errors import LimitError, ParseError, QueryError, QueryTimeoutError, StoreError
+from ilbirs.graph.errors import ParseError, QueryError, QueryTimeoutError, StoreError
 
 from .base import Bindings, QueryDataset, RawResult, Row, Triple, bind_update, bind_values, with_dataset
 from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of
+from .http import SparqlHttp
 from .lock import WriteLock
 from .results import read_graph, read_solutions
 from .server import stop_engine
@@ -51,71 +52,8 @@ class Auth:
     token: str | None = None
 
 
-_CHUNK = 1 << 16
 #: What the Oxigraph server appends to a result it stops at its time limit (after a 200).
 _CANCELLED = b"operation has been cancelled"
-
-
-def _send(
-    client: SPARQLWrapper, url: str, what: str, *, max_bytes: int | None = None, retry_s: float = 0
-) -> bytes:
-    """Send the client's request and read the whole answer (at most ``max_bytes``); map the
-    engine's refusals to QueryError, a socket timeout to QueryTimeoutError, failures to StoreError.
-
-    A refused connection (nothing was sent: the engine is restarting) is tried again for up
-    to ``retry_s`` seconds.
-    """
-    deadline = time.monotonic() + retry_s
-    while True:
-        try:
-            return _send_once(client, url, what, max_bytes)
-        except StoreError as exc:
-            refused = isinstance(exc.__cause__, URLError) and isinstance(
-                exc.__cause__.reason, ConnectionRefusedError
-            )
-            if not refused or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _send_once(client: SPARQLWrapper, url: str, what: str, max_bytes: int | None) -> bytes:
-    try:
-        response = client.query().response
-        if max_bytes is None:
-            return bytes(response.read())
-        parts, size = [], 0
-        while chunk := response.read(_CHUNK):
-            parts.append(chunk)
-            size += len(chunk)
-            if size > max_bytes:
-                response.close()  # the engine sees the connection go and stops writing
-                raise LimitError(f"the result is larger than {max_bytes:,} bytes")
-        return b"".join(parts)
-    except TimeoutError as exc:
-        raise QueryTimeoutError(f"{url} did not answer within {client.timeout} s") from exc
-    except HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace")[:500]
-        if exc.code == 400:
-            raise QueryError(f"invalid {what}, the engine said: {detail}") from exc
-        raise StoreError(f"{url} answered {exc.code}: {detail}") from exc
-    except QueryBadFormed as exc:
-        raise QueryError(f"invalid {what}, the engine said: {_detail(exc)}") from exc
-    except URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise QueryTimeoutError(f"{url} did not answer within {client.timeout} s") from exc
-        raise StoreError(f"cannot reach {url}: {_detail(exc)}") from exc
-    except (OSError, SPARQLWrapperException) as exc:
-        raise StoreError(f"cannot reach {url}: {_detail(exc)}") from exc
-
-
-def _detail(exc: Exception) -> str:
-    """The engine's own words from a SPARQLWrapper error, without its boilerplate."""
-    text = str(exc)
-    if "Response:" in text:
-        text = text.split("Response:", 1)[1].strip()
-        if text.startswith(("b'", 'b"')):
-            text = text[2:-1]
-    return text[:500]
 
 
 def _term(binding: dict[str, str]) -> Identifier:
@@ -186,37 +124,50 @@ class RemoteStore:
         self.retry_s = retry_s
         # The engine's Graph Store Protocol endpoint: files load through it when it is given.
         self.graph_store_url = graph_store_url
+        headers = {}
+        if self.auth.kind == "basic":
+            secret = f"{self.auth.user or ''}:{self.auth.password or ''}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(secret).decode("ascii")
+        elif self.auth.kind == "bearer":
+            headers["Authorization"] = f"Bearer {self.auth.token}"
+        digest = (self.auth.user or "", self.auth.password or "") if self.auth.kind == "digest" else None
+        self._http = SparqlHttp(headers, digest=digest)
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _client(self, url: str, *, timeout: float | None = None) -> SPARQLWrapper:
-        client = SPARQLWrapper(url)
-        client.setTimeout(int(timeout or self.timeout))
-        if self.auth.kind in ("basic", "digest"):
-            client.setCredentials(self.auth.user, self.auth.password)
-            if self.auth.kind == "digest":
-                client.setHTTPAuth(DIGEST)
-        elif self.auth.kind == "bearer":
-            client.addCustomHttpHeader("Authorization", f"Bearer {self.auth.token}")
-        return client
+    def _post(
+        self,
+        url: str,
+        params: list[tuple[str, str]],
+        *,
+        accept: str,
+        what: str,
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+        update: bool = False,
+    ) -> bytes:
+        """POST a query or an update (``params``: the form) and read the answer; errors as
+        :meth:`SparqlHttp.post` raises them."""
+        return self._http.post(
+            url,
+            params,
+            accept=accept,
+            timeout=timeout or self.timeout,
+            what=what,
+            max_bytes=max_bytes,
+            retry_s=self.retry_s,
+            idempotent=not update,
+        )
 
     def _query(self, query: str, bindings: Bindings | None, union: bool) -> Any:
-        client = self._client(self.query_url)
-        # Set the text and the kind directly: SPARQLWrapper's setQuery guesses query or update
-        # from keywords (a comment that says "add" reads as an ADD update) and fails on a query
-        # it cannot classify, where the engine's own error message is what the user needs.
         text = bind_values(query, bindings)
         if self.dataset_by_protocol:
             graphs = self._user_graphs() or [_NO_GRAPH]
             text = with_dataset(text, graphs if union else [_NO_GRAPH], graphs)
-        client.queryString = text
-        client.queryType = SELECT
-        client.setMethod(POST)
-        client.setReturnFormat(JSON)
+        params = [("query", text)]
         if union and self.union_parameter:
-            client.addParameter(self.union_parameter, "true")
-
-        response = _send(client, self.query_url, "SPARQL", retry_s=self.retry_s)
+            params.append((self.union_parameter, "true"))
+        response = self._post(self.query_url, params, accept="application/sparql-results+json", what="SPARQL")
         try:
             return json.loads(response)
         except ValueError as exc:  # e.g. a result cut off by a server-side timeout
@@ -225,15 +176,14 @@ class RemoteStore:
     def _user_graphs(self) -> list[str]:
         """The named graphs that are not hidden (cached until the next update)."""
         if self._graphs is None:
-            client = self._client(self.query_url)
-            client.queryString = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-            client.queryType = SELECT
-            client.setMethod(POST)
-            client.setReturnFormat(JSON)
+            query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+            answer = self._post(
+                self.query_url, [("query", query)], accept="application/sparql-results+json", what="SPARQL"
+            )
             try:
-                doc = json.loads(client.query().response.read())
-            except (HTTPError, URLError, OSError, SPARQLWrapperException, ValueError) as exc:
-                raise StoreError(f"cannot list the graphs of {self.query_url}: {_detail(exc)}") from exc
+                doc = json.loads(answer)
+            except ValueError as exc:
+                raise StoreError(f"cannot list the graphs of {self.query_url}: {exc}") from exc
             names = {b["g"]["value"] for b in doc["results"]["bindings"]}
             self._graphs = sorted(names - self.hidden_graphs)
         return self._graphs
@@ -245,11 +195,8 @@ class RemoteStore:
         :raises StoreError: the engine cannot be reached or failed.
         """
         self._graphs = None
-        client = self._client(self.update_url)
-        client.queryString = bind_update(update, bindings)
-        client.queryType = INSERT  # an update, whatever its comments say
-        client.setMethod(POST)
-        _send(client, self.update_url, "SPARQL Update", retry_s=self.retry_s)
+        params = [("update", bind_update(update, bindings))]
+        self._post(self.update_url, params, accept="*/*", what="SPARQL Update", update=True)
 
     # -- the Store interface ----------------------------------------------------------------
 
@@ -270,26 +217,22 @@ class RemoteStore:
         """
         graph = form in ("CONSTRUCT", "DESCRIBE")
         timeout = (timeout_s + 2) if timeout_s is not None else None
-        client = self._client(self.query_url, timeout=timeout)
-        client.queryString = query
-        client.queryType = SELECT
-        client.setMethod(POST)
         accept = "application/n-triples" if graph else "application/sparql-results+json"
-        client.addCustomHttpHeader("Accept", accept)
+        params = [("query", query)]
         if dataset is None:
             if self.dataset_by_protocol:
                 graphs = self._user_graphs() or [_NO_GRAPH]
-                client.queryString = with_dataset(query, graphs, graphs)
+                params = [("query", with_dataset(query, graphs, graphs))]
             elif self.union_parameter:
-                client.addParameter(self.union_parameter, "true")
+                params.append((self.union_parameter, "true"))
         else:
-            for name in dataset.default:
-                client.addParameter("default-graph-uri", name)
-            for name in dataset.named:
-                client.addParameter("named-graph-uri", name)
+            params += [("default-graph-uri", name) for name in dataset.default]
+            params += [("named-graph-uri", name) for name in dataset.named]
         started = time.monotonic()
         try:
-            body = _send(client, self.query_url, "SPARQL", max_bytes=max_bytes, retry_s=self.retry_s)
+            body = self._post(
+                self.query_url, params, accept=accept, what="SPARQL", timeout=timeout, max_bytes=max_bytes
+            )
         except QueryTimeoutError as exc:
             stopped = False
             if self.engine_pid_file is not None:
