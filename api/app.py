@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ilbirs.graph import IlbirsError, bundle_loaded
+from ilbirs.graph.entities import Lookups
 from ilbirs.graph.search import Search
 from ilbirs.graph.store import Store
 from ilbirs.graph.store.search_index import LabelIndex
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = build_store(settings)
         app.state.tokens = TokenStore(settings.tokens_path)
         app.state.cache = ResponseCache()
+        app.state.lookups = Lookups()
         app.state.search = Search(LabelIndex(settings.search_index_path))
         app.state.version_clock = VersionClock(ttl_s=settings.version_ttl_s, hint=settings.version_hint_path)
         yield

@@ -42,7 +42,7 @@ from ilbirs.graph.store.results import convert
 from .auth import require
 from .errors import ProblemError
 from .sparql import choose, content_type
-from .v1 import api_href_of, current_search, languages
+from .v1 import api_href_of, current_lookups, current_search, languages
 
 __all__ = ["BASE", "TEMPLATES", "local_href", "router"]
 
@@ -276,7 +276,10 @@ async def dereference(request: Request, area: str, path: str) -> Response:
                 raise EntityNotFoundError(f"the graph states nothing about <{iri}>")
             body = await run_in_threadpool(convert, result, chosen)
             return Response(body, media_type=content_type(chosen), headers={"Vary": "Accept"})
-        found = await run_in_threadpool(entity, store, iri, languages=languages(request, None))
+        wanted = languages(request, None)
+        found = await run_in_threadpool(
+            lambda: entity(store, iri, languages=wanted, lookups=current_lookups(request))
+        )
     except EntityNotFoundError as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
     sources = {s.graph: n for n, s in enumerate(found.sources, start=1)}

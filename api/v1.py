@@ -27,6 +27,7 @@ from ilbirs.graph.entities import (
     Collection,
     Entity,
     EntityNotFoundError,
+    Lookups,
     Page,
     PropertyValues,
     Ref,
@@ -207,6 +208,15 @@ def current_search(request: Request) -> Search:
     clock: VersionClock = request.app.state.version_clock
     searcher.ensure_current(store, clock.version(lambda: current_version(store)))
     return searcher
+
+
+def current_lookups(request: Request) -> Lookups:
+    """The app's cache of references and sources, for the store's current version. Blocking:
+    call it in a worker thread."""
+    store: Store = request.app.state.store
+    clock: VersionClock = request.app.state.version_clock
+    lookups: Lookups = request.app.state.lookups
+    return lookups.at(clock.version(lambda: current_version(store)))
 
 
 def languages(request: Request, lang: str | None) -> list[str]:
@@ -492,7 +502,12 @@ async def get_entity(
             context_url = str(request.url_for("context"))
             document = await run_in_threadpool(entity_document, store, iri, context_url=context_url)
             return JSONResponse(document, media_type="application/ld+json", headers={"Vary": "Accept"})
-        found = await run_in_threadpool(entity, store, iri, languages=languages(request, lang))
+        asked = languages(request, lang)
+
+        def detail() -> Entity:
+            return entity(store, iri, languages=asked, lookups=current_lookups(request))
+
+        found = await run_in_threadpool(detail)
     except EntityNotFoundError as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
     return JSONResponse(_entity(found).model_dump(mode="json"), headers={"Vary": "Accept"})

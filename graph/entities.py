@@ -41,6 +41,7 @@ __all__ = [
     "Entity",
     "EntityNotFoundError",
     "Filter",
+    "Lookups",
     "Page",
     "PropertyValues",
     "Ref",
@@ -331,14 +332,48 @@ def classes_of(store: Store, cls: URIRef) -> list[URIRef]:
     return sorted(found | {cls})
 
 
-def refs(store: Store, nodes: Iterable[URIRef], languages: Sequence[str]) -> dict[URIRef, Ref]:
-    """``{id, type, label}`` of every node, in batched queries (500 nodes per query)."""
+#: What a reference to a node shows, before a language is chosen: its types, its preferred
+#: labels and its other labels.
+_Shown = tuple[tuple[str, ...], list[Literal], list[Literal]]
+
+
+class Lookups:
+    """What entity details resolve again and again (the references of classes, properties,
+    concepts and places they link to, and the sources of graphs), kept for one version of the
+    store: :meth:`at` a new version empties it. Bounded; safe across threads."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self.max_entries = max_entries
+        self.version: int | None = None
+        self.shown: dict[URIRef, _Shown] = {}
+        self.sources: dict[str, Source] = {}
+
+    def at(self, version: int) -> Lookups:
+        """This cache, emptied if it was filled at another version."""
+        if version != self.version:
+            self.shown, self.sources, self.version = {}, {}, version
+        return self
+
+    def keep(self, shown: dict[URIRef, _Shown], sources: dict[str, Source]) -> None:
+        if len(self.shown) + len(shown) > self.max_entries:
+            self.shown, self.sources = {}, {}  # full: start again rather than track use
+        self.shown.update(shown)
+        self.sources.update(sources)
+
+
+def refs(
+    store: Store, nodes: Iterable[URIRef], languages: Sequence[str], lookups: Lookups | None = None
+) -> dict[URIRef, Ref]:
+    """``{id, type, label}`` of every node, in batched queries (500 nodes per query); with
+    ``lookups``, only for the nodes it does not hold yet."""
     wanted = sorted(set(nodes))
+    known = lookups.shown if lookups is not None else {}
+    missing = [n for n in wanted if n not in known]
     labels: dict[URIRef, list[Literal]] = defaultdict(list)
     fallback: dict[URIRef, list[Literal]] = defaultdict(list)
     types: dict[URIRef, set[str]] = defaultdict(set)
-    for start in range(0, len(wanted), _BATCH):
-        batch: list[tuple[Identifier, ...]] = [(n,) for n in wanted[start : start + _BATCH]]
+    for start in range(0, len(missing), _BATCH):
+        batch: list[tuple[Identifier, ...]] = [(n,) for n in missing[start : start + _BATCH]]
         for row in store.select(bind_rows(load_query("select_node_labels"), ["s"], batch)):
             node = row["s"]
             assert isinstance(node, URIRef)
@@ -348,12 +383,11 @@ def refs(store: Store, nodes: Iterable[URIRef], languages: Sequence[str]) -> dic
                 fallback[node].append(row["label"])  # type: ignore[arg-type]
             if isinstance(row.get("type"), URIRef):
                 types[node].add(str(row["type"]))
-    return {
-        node: Ref(
-            str(node), tuple(sorted(types[node])), pick_label(labels[node] or fallback[node], languages)
-        )
-        for node in wanted
-    }
+    found = {n: (tuple(sorted(types[n])), labels[n], fallback[n]) for n in missing}
+    if lookups is not None:
+        lookups.keep(found, {})
+    shown = {**{n: known[n] for n in wanted if n in known}, **found}
+    return {n: Ref(str(n), shown[n][0], pick_label(shown[n][1] or shown[n][2], languages)) for n in wanted}
 
 
 def filter_value(store: Store, flt: Filter, text: str) -> Identifier:
@@ -472,9 +506,13 @@ def _value(term: Identifier, sources: tuple[str, ...], resolved: dict[URIRef, Re
     return Value(sources, value=str(term))
 
 
-def entity(store: Store, iri: URIRef, *, languages: Sequence[str] = ()) -> Entity:
+def entity(
+    store: Store, iri: URIRef, *, languages: Sequence[str] = (), lookups: Lookups | None = None
+) -> Entity:
     """Everything the graph states about ``iri``, grouped by property, each value with the
     source graphs that state it (conflicting values are all kept, each with its sources).
+    With ``lookups`` (for the store's current version), the references and sources it holds
+    are not asked again: a detail is then one query.
 
     :raises EntityNotFoundError: the graph states nothing about ``iri``.
     """
@@ -494,7 +532,13 @@ def entity(store: Store, iri: URIRef, *, languages: Sequence[str] = ()) -> Entit
         if isinstance(o, BNode) and row.get("bp") is not None:
             nested[o][(row["bp"], row["bo"])].add(str(g))
     nodes = {t for pair in [*statements, *(k for v in nested.values() for k in v)] for t in pair}
-    resolved = refs(store, [n for n in nodes if isinstance(n, URIRef)] + [iri], languages)
+    resolved = refs(store, [n for n in nodes if isinstance(n, URIRef) and n != iri], languages, lookups)
+    # Its own reference, from its statements (as select_node_labels.rq reads it: skos:prefLabel,
+    # else rdfs:label): no query, and nothing to keep in ``lookups`` for one entity.
+    prefs = [o for (p, o) in statements if p == _PREF_LABEL and isinstance(o, Literal)]
+    fallback = [o for (p, o) in statements if p == _LABEL and isinstance(o, Literal)]
+    own_types = tuple(sorted(str(o) for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef)))
+    resolved[iri] = Ref(str(iri), own_types, pick_label(prefs or fallback, languages))
     type_refs = tuple(resolved[o] for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef))
 
     def grouped(pairs: dict[tuple[Identifier, Identifier], set[str]]) -> tuple[PropertyValues, ...]:
@@ -512,19 +556,7 @@ def entity(store: Store, iri: URIRef, *, languages: Sequence[str] = ()) -> Entit
             for p, values in by_property.items()
         )
 
-    sources = store.select(
-        bind_rows(load_query("select_graph_sources"), ["g"], [(g,) for g in sorted(graphs)])
-    )
-    by_graph: dict[str, Source] = {}
-    for row in sources:
-        graph = str(row["g"])
-        if graph not in by_graph:
-            label, url = row.get("label"), row.get("url")
-            by_graph[graph] = Source(
-                graph, str(row["source"]), str(label) if label else None, str(url) if url else None
-            )
-    for graph in graphs:
-        by_graph.setdefault(str(graph), Source(str(graph), None, None, None))
+    by_graph = _sources(store, graphs, lookups)
     me = resolved[iri]
     return Entity(
         str(iri), type_refs, me.label, grouped(statements), tuple(by_graph[g] for g in sorted(by_graph))
@@ -532,3 +564,26 @@ def entity(store: Store, iri: URIRef, *, languages: Sequence[str] = ()) -> Entit
 
 
 _RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_PREF_LABEL = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
+_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+
+
+def _sources(store: Store, graphs: Iterable[URIRef], lookups: Lookups | None) -> dict[str, Source]:
+    """The source each graph records (``None`` fields where it records none)."""
+    known = lookups.sources if lookups is not None else {}
+    missing = sorted(g for g in set(graphs) if str(g) not in known)
+    found: dict[str, Source] = {}
+    if missing:
+        rows = store.select(bind_rows(load_query("select_graph_sources"), ["g"], [(g,) for g in missing]))
+        for row in rows:
+            graph = str(row["g"])
+            if graph not in found:
+                label, url = row.get("label"), row.get("url")
+                found[graph] = Source(
+                    graph, str(row["source"]), str(label) if label else None, str(url) if url else None
+                )
+        for graph in missing:
+            found.setdefault(str(graph), Source(str(graph), None, None, None))
+        if lookups is not None:
+            lookups.keep({}, found)
+    return {str(g): known.get(str(g)) or found[str(g)] for g in set(graphs)}

@@ -256,6 +256,32 @@ def test_search_follows_every_accepted_write(served: tuple[str, str]) -> None:
         assert found(api, "ilbirsb") == ["/api/v1/animals/umai"]
 
 
+def test_details_follow_every_accepted_write(served: tuple[str, str]) -> None:
+    """Details keep the references of what they link to per store version: a linked node's
+    new label shows at once, on every worker."""
+    api, token = served
+
+    def taxon_label() -> str:
+        umai = get(api + "/animals/umai", params={"lang": "de"})
+        [ref] = [v["ref"] for v in values(umai, "https://w3id.org/ilbirs/def/ofTaxon")]
+        return str(ref["label"])
+
+    for _ in range(6):  # both workers have resolved the link
+        assert taxon_label() == "snow leopard"
+    update = (
+        "INSERT DATA { GRAPH <https://w3id.org/ilbirs/graph/24kg-en-337535> { "
+        '<https://w3id.org/ilbirs/id/taxon/panthera-uncia> <http://www.w3.org/2004/02/skos/core#prefLabel> "Schneeleopard"@de } }'
+    )
+    response = httpx.post(
+        api.replace("/api/v1", "/sparql"),
+        content=update,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 200, response.text
+    for _ in range(6):
+        assert taxon_label() == "Schneeleopard"
+
+
 Quad = tuple[str, str, str, str]
 
 
