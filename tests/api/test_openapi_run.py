@@ -32,6 +32,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Pa
             text=True,
             timeout=600,
             env={**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(HERE)},
+            cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the checkout
         )  # fmt: skip
     finally:
         stop(process)
