@@ -9,8 +9,9 @@ client's own: SPARQLWrapper installs its Digest opener for the whole process, wh
 answers every other urllib request's 401 (rdflib's among them) with a ValueError.
 
 A connection the engine closed while idle (it restarted, or dropped a keep-alive) is found
-when a request on it fails before any answer: an idempotent request (a query) is sent again
-once on a new connection; an update never is (it may have been applied).
+when a request on it fails before any answer: a query is then sent again once, on a new
+connection. An update is never sent again (it may have been applied), so it always goes on a
+new connection.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ class SparqlHttp:
             return self._post_digest(url, body, headers, timeout=timeout, what=what, max_bytes=max_bytes)
         deadline = time.monotonic() + retry_s
         resent = False
+        if not idempotent:  # an update goes on a new connection: one found closed could not be retried
+            self._drop(parts.scheme, parts.netloc)
         while True:
             conn = self._connection(parts.scheme, parts.netloc, timeout)
             reused = conn.sock is not None

@@ -155,3 +155,21 @@ def test_lexical_forms_survive_a_round_trip(store: Store, tmp_path: Path) -> Non
     values = sorted(str(r["o"]) for r in store.select("SELECT ?o WHERE { ?s ?p ?o }"))
     # Oxigraph keeps decimals in canonical form (1.5) on every engine; dateTimes keep their Z.
     assert values == ["1.5", "2026-11-24T00:00:00Z"]
+
+
+def test_the_remote_store_keeps_working_across_an_engine_restart(tmp_path: Path) -> None:
+    """The store client keeps connections open; after the engine restarts (as ``ilbirs serve``'s
+    supervisor restarts it), a query on a connection the old engine closed is sent again on a
+    new one, and an update goes on a new connection: neither fails, neither is applied twice."""
+    with OxigraphServer(tmp_path / "db") as server:
+        store = RemoteStore(server.query_url, server.update_url)
+        store.update('INSERT DATA { <https://e/a> <https://e/p> "1" }')
+        assert store.ask("ASK { <https://e/a> <https://e/p> ?o }")  # a connection kept open
+        server.stop()
+        server.start()  # same port, same data
+        assert store.ask("ASK { <https://e/a> <https://e/p> ?o }")
+        server.stop()
+        server.start()
+        store.update('INSERT DATA { <https://e/a> <https://e/p> "2" }')
+        rows = store.select("SELECT ?o WHERE { <https://e/a> <https://e/p> ?o }")
+        assert sorted(str(r["o"]) for r in rows) == ["1", "2"]
