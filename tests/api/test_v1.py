@@ -238,20 +238,26 @@ def test_search_filters_by_type_and_names_what_matched(api: str) -> None:
         assert response.status_code == 400 and words in response.json()["detail"]
 
 
-def test_search_follows_every_accepted_write(served: tuple[str, str]) -> None:
-    """The index is kept in step with writes: a new name is found at once, on every worker."""
+def update(served: tuple[str, str], subject: str, skos_property: str, value: str) -> None:
+    """Add one SKOS label statement in the 24.kg English graph, through ``/sparql`` with the token."""
     api, token = served
-    assert found(api, "Ilbirsbek") == []
-    update = (
+    text = (
         "INSERT DATA { GRAPH <https://w3id.org/ilbirs/graph/24kg-en-337535> { "
-        '<https://w3id.org/ilbirs/id/animal/umai> <http://www.w3.org/2004/02/skos/core#altLabel> "Ilbirsbek"@ky } }'
+        f"{subject} <http://www.w3.org/2004/02/skos/core#{skos_property}> {value} }} }}"
     )
     response = httpx.post(
         api.replace("/api/v1", "/sparql"),
-        content=update,
+        content=text,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sparql-update"},
     )
     assert response.status_code == 200, response.text
+
+
+def test_search_follows_every_accepted_write(served: tuple[str, str]) -> None:
+    """The index is kept in step with writes: a new name is found at once, on every worker."""
+    api = served[0]
+    assert found(api, "Ilbirsbek") == []
+    update(served, "<https://w3id.org/ilbirs/id/animal/umai>", "altLabel", '"Ilbirsbek"@ky')
     for _ in range(6):  # whichever worker answers
         assert found(api, "ilbirsb") == ["/api/v1/animals/umai"]
 
@@ -259,7 +265,7 @@ def test_search_follows_every_accepted_write(served: tuple[str, str]) -> None:
 def test_details_follow_every_accepted_write(served: tuple[str, str]) -> None:
     """Details keep the references of what they link to per store version: a linked node's
     new label shows at once, on every worker."""
-    api, token = served
+    api = served[0]
 
     def taxon_label() -> str:
         umai = get(api + "/animals/umai", params={"lang": "de"})
@@ -268,16 +274,7 @@ def test_details_follow_every_accepted_write(served: tuple[str, str]) -> None:
 
     for _ in range(6):  # both workers have resolved the link
         assert taxon_label() == "snow leopard"
-    update = (
-        "INSERT DATA { GRAPH <https://w3id.org/ilbirs/graph/24kg-en-337535> { "
-        '<https://w3id.org/ilbirs/id/taxon/panthera-uncia> <http://www.w3.org/2004/02/skos/core#prefLabel> "Schneeleopard"@de } }'
-    )
-    response = httpx.post(
-        api.replace("/api/v1", "/sparql"),
-        content=update,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sparql-update"},
-    )
-    assert response.status_code == 200, response.text
+    update(served, "<https://w3id.org/ilbirs/id/taxon/panthera-uncia>", "prefLabel", '"Schneeleopard"@de')
     for _ in range(6):
         assert taxon_label() == "Schneeleopard"
 
