@@ -136,7 +136,7 @@ class Search:
         return self._classes
 
     def _rows(self, store: Store, subjects: Sequence[URIRef] | None) -> list[tuple[str, str, str, str]]:
-        by_class = self._collections_of(store, fresh=subjects is None)
+        by_class = self._collections_of(store, fresh=False)
         rows: set[tuple[str, str, str, str]] = set()
         for batch in _batches(subjects):
             for row in store.select(_bound(load_query("select_search_labels"), batch)):
@@ -207,7 +207,9 @@ class Search:
         return [(str(node), *geometry.bounds) for node, geometry in geometries(store, subjects).items()]
 
     def _index(self, store: Store, subjects: Sequence[URIRef] | None, version: int) -> None:
-        """Index ``subjects`` (every entity when ``None``) again, as the store is at ``version``."""
+        """Index ``subjects`` (every entity when ``None``) again, as the store is at ``version``.
+        A rebuild reads the class hierarchy again first (a write may have changed it)."""
+        self._collections_of(store, fresh=subjects is None)
         members, facets, types = self._members(store, subjects)
         labels = self._labels(store, subjects)
         shown = []

@@ -215,3 +215,37 @@ def test_an_unknown_order_names_the_valid_ones(bundle_store: EmbeddedStore, sear
         search.page(
             bundle_store, COLLECTIONS["animals"], limit=5, sort="label", after="https://example.org/gone"
         )
+
+
+def test_the_index_follows_a_new_subclass(tmp_path: Path) -> None:
+    """A write that adds a subclass of a collection's class and a member of it: the index is
+    rebuilt with the new hierarchy, and the member is listed (and found)."""
+    store = EmbeddedStore()
+    load_bundle(store)
+    index = Search(LabelIndex(tmp_path / "index.sqlite"))
+    index.rebuild(store, version=1)
+    graph = URIRef("https://w3id.org/ilbirs/graph/24kg-en-326560")
+    kind = URIRef("https://example.org/def/Sanctuary")
+    place = URIRef("https://example.org/id/sanctuary")
+    quads = [
+        (
+            kind,
+            URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf"),
+            URIRef("https://w3id.org/ilbirs/def/ProtectedArea"),
+            graph,
+        ),
+        (place, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), kind, graph),
+        (
+            place,
+            URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            Literal("Test sanctuary", lang="en"),
+            graph,
+        ),
+    ]
+    record = apply_change(
+        store, QuadChange(added=frozenset(quads)), expected_version=None, actor="t", reason="r"
+    )
+    index.refresh(store, quads, version=record.version)
+    listed = index.page(store, COLLECTIONS["protected-areas"], limit=500).items
+    assert (str(place), "Test sanctuary") in [(r.id, r.label) for r in listed]
+    assert [h.ref.id for h in index.find(store, "test sanct")] == [str(place)]
