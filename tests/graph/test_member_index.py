@@ -63,12 +63,18 @@ def test_the_index_lists_what_sparql_lists(
         assert (indexed.total, indexed.total_exact) == (reference.total, reference.total_exact)
 
 
-def test_the_index_follows_a_write(tmp_path: Path) -> None:
-    """A new protected area appears in the filtered list once its write is refreshed."""
+def writable(tmp_path: Path) -> tuple[EmbeddedStore, Search]:
+    """A store of its own holding the shipped data (a test may write to it), and its index."""
     store = EmbeddedStore()
     load_bundle(store)
     index = Search(LabelIndex(tmp_path / "index.sqlite"))
     index.rebuild(store, version=1)
+    return store, index
+
+
+def test_the_index_follows_a_write(tmp_path: Path) -> None:
+    """A new protected area appears in the filtered list once its write is refreshed."""
+    store, index = writable(tmp_path)
     area = URIRef("https://w3id.org/ilbirs/id/protected-area/test-area")
     graph = URIRef("https://w3id.org/ilbirs/graph/24kg-en-326560")
     kg = "https://w3id.org/ilbirs/def/"
@@ -110,10 +116,7 @@ def test_the_index_follows_a_write(tmp_path: Path) -> None:
 def test_the_index_follows_a_change_of_place_hierarchy(tmp_path: Path) -> None:
     """A region moved to another country: the areas in it move with it in the lists (the
     write's own subject is the region; the areas are refreshed as its dependents)."""
-    store = EmbeddedStore()
-    load_bundle(store)
-    index = Search(LabelIndex(tmp_path / "index.sqlite"))
-    index.rebuild(store, version=1)
+    store, index = writable(tmp_path)
     areas = COLLECTIONS["protected-areas"]
     country = {f.param: f for f in areas.filters}["country"]
     kg, ru = filter_value(store, country, "kg"), filter_value(store, country, "ru")
@@ -220,10 +223,7 @@ def test_an_unknown_order_names_the_valid_ones(bundle_store: EmbeddedStore, sear
 def test_the_index_follows_a_new_subclass(tmp_path: Path) -> None:
     """A write that adds a subclass of a collection's class and a member of it: the index is
     rebuilt with the new hierarchy, and the member is listed (and found)."""
-    store = EmbeddedStore()
-    load_bundle(store)
-    index = Search(LabelIndex(tmp_path / "index.sqlite"))
-    index.rebuild(store, version=1)
+    store, index = writable(tmp_path)
     graph = URIRef("https://w3id.org/ilbirs/graph/24kg-en-326560")
     kind = URIRef("https://example.org/def/Sanctuary")
     place = URIRef("https://example.org/id/sanctuary")
