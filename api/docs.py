@@ -19,6 +19,7 @@ from ilbirs.graph.store.results import GRAPH_TYPES, RESULT_TYPES
 __all__ = [
     "CHANGE_EXAMPLE",
     "CONSTRUCT_EXAMPLE",
+    "DELETE_RESPONSES",
     "ENTITY_EXAMPLE",
     "EXAMPLE_QUERY",
     "EXAMPLE_UPDATE",
@@ -31,10 +32,10 @@ __all__ = [
     "PROBLEM",
     "RESULT_EXAMPLES",
     "SEARCH_EXAMPLE",
+    "SEND_RESPONSES",
     "SPARQL_GET_PARAMETERS",
     "SPARQL_POST_BODY",
     "SPARQL_RESPONSES",
-    "WRITE_RESPONSES",
     "problems",
 ]
 
@@ -419,8 +420,14 @@ CHANGE_EXAMPLE = {
     ],
 }
 
-#: What PUT, POST and DELETE on ``/graphs`` answer.
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+_WRITE_REFUSALS = {
+    "s401": "No token",
+    "s403": "A token that may not write",
+    "s422": "The change would break a shape: nothing was written (the report says why)",
+}
+
+#: What PUT and POST on ``/graphs`` answer.
+SEND_RESPONSES: dict[int | str, dict[str, Any]] = {
     201: {
         "description": "A new graph: the change recorded (POST without `graph`: `Location` names the graph)",
         "content": {"application/json": {"schema": {"type": "object"}, "example": CHANGE_EXAMPLE}},
@@ -428,11 +435,14 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     204: {"description": "The graph existed and was changed"},
     **problems(
         s400="A relative or malformed graph IRI, or a body that does not parse",
-        s401="No token",
-        s403="A token that may not write",
-        s404="DELETE: no such graph",
         s413="Request body too large",
         s415="Not an RDF type Ilbirs reads",
-        s422="The change would break a shape: nothing was written (the report says why)",
+        **_WRITE_REFUSALS,
     ),
+}
+
+#: What DELETE on ``/graphs`` answers.
+DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    204: {"description": "The graph was deleted"},
+    **problems(s400="A relative or malformed graph IRI", s404="No such graph", **_WRITE_REFUSALS),
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from rdflib import URIRef
@@ -33,7 +34,7 @@ from ilbirs.graph.store.results import GRAPH_TYPES, convert
 from ilbirs.graph.writes import DEFAULT_GRAPH, graph_change, graph_quads
 
 from .auth import require
-from .docs import GRAPH_PARAMETERS, GRAPH_READ_RESPONSES, GRAPH_WRITE_BODY, WRITE_RESPONSES
+from .docs import DELETE_RESPONSES, GRAPH_PARAMETERS, GRAPH_READ_RESPONSES, GRAPH_WRITE_BODY, SEND_RESPONSES
 from .errors import ProblemError
 from .sparql import ABSOLUTE_IRI, choose, content_type, media_type_of, read_body, run_write
 
@@ -78,21 +79,25 @@ def _ntriples(quads: set[Quad]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-@router.get(
-    "/graphs",
-    summary="Read a graph (Graph Store Protocol)",
-    operation_id="graph_get",
-    response_class=Response,
-    responses=GRAPH_READ_RESPONSES,
-    openapi_extra={"parameters": GRAPH_PARAMETERS},
-)
+#: What the OpenAPI document says of GET and HEAD, and of PUT and POST (``api/docs.py``).
+_READ_DOCS: dict[str, Any] = {
+    "response_class": Response,
+    "responses": GRAPH_READ_RESPONSES,
+    "openapi_extra": {"parameters": GRAPH_PARAMETERS},
+}
+_SEND_DOCS: dict[str, Any] = {
+    "status_code": 204,
+    "responses": SEND_RESPONSES,
+    "openapi_extra": {"parameters": GRAPH_PARAMETERS, "requestBody": GRAPH_WRITE_BODY},
+}
+
+
+@router.get("/graphs", summary="Read a graph (Graph Store Protocol)", operation_id="graph_get", **_READ_DOCS)
 @router.head(
     "/graphs",
     summary="A graph's headers, without its body (Graph Store Protocol)",
     operation_id="graph_head",
-    response_class=Response,
-    responses=GRAPH_READ_RESPONSES,
-    openapi_extra={"parameters": GRAPH_PARAMETERS},
+    **_READ_DOCS,
 )
 async def read_graph(request: Request) -> Response:
     """A graph in Turtle (default), N-Triples, JSON-LD or RDF/XML; HEAD: the same, no body."""
@@ -180,25 +185,13 @@ async def _send_graph(request: Request, *, replace: bool) -> Response:
     )
 
 
-@router.put(
-    "/graphs",
-    summary="Replace a graph (Graph Store Protocol)",
-    status_code=204,
-    responses=WRITE_RESPONSES,
-    openapi_extra={"parameters": GRAPH_PARAMETERS, "requestBody": GRAPH_WRITE_BODY},
-)
+@router.put("/graphs", summary="Replace a graph (Graph Store Protocol)", **_SEND_DOCS)
 async def put_graph(request: Request) -> Response:
     """Replace the graph with the body: 201 if it is new, 204 otherwise; 422 if invalid."""
     return await _send_graph(request, replace=True)
 
 
-@router.post(
-    "/graphs",
-    summary="Add to a graph (Graph Store Protocol)",
-    status_code=204,
-    responses=WRITE_RESPONSES,
-    openapi_extra={"parameters": GRAPH_PARAMETERS, "requestBody": GRAPH_WRITE_BODY},
-)
+@router.post("/graphs", summary="Add to a graph (Graph Store Protocol)", **_SEND_DOCS)
 async def post_graph(request: Request) -> Response:
     """Add the body's triples to the graph: 201 if it is new, 204 otherwise; 422 if invalid.
     Without ``graph`` or ``default``: a new graph, 201 with its IRI as ``Location``."""
@@ -209,7 +202,7 @@ async def post_graph(request: Request) -> Response:
     "/graphs",
     summary="Delete a graph (Graph Store Protocol)",
     status_code=204,
-    responses=WRITE_RESPONSES,
+    responses=DELETE_RESPONSES,
     openapi_extra={"parameters": GRAPH_PARAMETERS},
 )
 async def delete_graph(request: Request) -> Response:

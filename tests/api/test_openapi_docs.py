@@ -80,6 +80,11 @@ def test_every_route_documents_its_answers_with_examples(openapi: dict[str, Any]
         answers
     )
     assert [p["name"] for p in openapi["paths"]["/graphs"]["put"]["parameters"]] == ["graph", "default"]
+    graphs = openapi["paths"]["/graphs"]
+    assert {"201", "204", "422"} <= set(graphs["put"]["responses"]) and "404" not in graphs["put"][
+        "responses"
+    ]
+    assert {"204", "404"} <= set(graphs["delete"]["responses"]) and "201" not in graphs["delete"]["responses"]
 
 
 def test_the_api_examples_are_what_the_service_answers(base: str) -> None:
