@@ -54,6 +54,7 @@ __all__ = [
     "page",
     "pick_label",
     "refs",
+    "shown_label",
 ]
 
 ID_BASE = "https://w3id.org/ilbirs/id/"
@@ -325,6 +326,14 @@ def pick_label(labels: Iterable[Literal], languages: Sequence[str]) -> str | Non
     return sorted(by_lang[sorted(by_lang)[0]])[0]
 
 
+def shown_label(
+    prefs: Sequence[Literal], fallback: Sequence[Literal], languages: Sequence[str]
+) -> str | None:
+    """The label a reference to a node shows: its skos:prefLabel, else its rdfs:label (as
+    ``select_node_labels.rq`` and ``select_shown_labels.rq`` read them), in the language asked for."""
+    return pick_label(prefs or fallback, languages)
+
+
 def classes_of(store: Store, cls: URIRef) -> list[URIRef]:
     """``cls`` and its subclasses at any depth, as the ontology in the store states them."""
     rows = store.select(load_query("select_subclasses"), bindings={"class": cls})
@@ -387,7 +396,7 @@ def refs(
     if lookups is not None:
         lookups.keep(found, {})
     shown = {**{n: known[n] for n in wanted if n in known}, **found}
-    return {n: Ref(str(n), shown[n][0], pick_label(shown[n][1] or shown[n][2], languages)) for n in wanted}
+    return {n: Ref(str(n), shown[n][0], shown_label(shown[n][1], shown[n][2], languages)) for n in wanted}
 
 
 def filter_value(store: Store, flt: Filter, text: str) -> Identifier:
@@ -538,7 +547,7 @@ def entity(
     prefs = [o for (p, o) in statements if p == _PREF_LABEL and isinstance(o, Literal)]
     fallback = [o for (p, o) in statements if p == _LABEL and isinstance(o, Literal)]
     own_types = tuple(sorted(str(o) for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef)))
-    resolved[iri] = Ref(str(iri), own_types, pick_label(prefs or fallback, languages))
+    resolved[iri] = Ref(str(iri), own_types, shown_label(prefs, fallback, languages))
     type_refs = tuple(resolved[o] for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef))
 
     def grouped(pairs: dict[tuple[Identifier, Identifier], set[str]]) -> tuple[PropertyValues, ...]:

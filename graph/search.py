@@ -27,7 +27,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDFS
 from rdflib.term import Identifier
 
-from .entities import COLLECTIONS, COUNT_CAP, Collection, Filter, Page, Ref, classes_of, pick_label, refs
+from .entities import COLLECTIONS, COUNT_CAP, Collection, Filter, Page, Ref, classes_of, refs, shown_label
 from .errors import InvalidValueError
 from .geometry import geometries
 from .sparql import load_query, query_names
@@ -72,6 +72,11 @@ def _bound(query: str, batch: list[tuple[Identifier, ...]] | None) -> str:
 def _texts(labels: Iterable[Literal]) -> list[tuple[str, str]]:
     """Labels as (text, language tag or "")."""
     return sorted((str(label), label.language or "") for label in labels)
+
+
+def _literals(texts: Iterable[tuple[str, str]]) -> list[Literal]:
+    """(text, language tag or "") pairs as literals: the inverse of :func:`_texts`."""
+    return [Literal(text, lang=lang or None) for text, lang in texts]
 
 
 def _least(values: Iterable[str], *, numeric: bool) -> object:
@@ -193,7 +198,7 @@ class Search:
         keys: list[tuple[str, str, str, object]] = []
         for collection, iri in members:
             prefs, fallback = labels.get(iri, ([], []))
-            shown = pick_label(prefs or fallback, ())
+            shown = shown_label(prefs, fallback, ())
             keys.append((collection, "label", iri, shown.casefold() if shown is not None else None))
             for order in COLLECTIONS[collection].sorts:
                 found = values.get((collection, order.facet, iri), [])
@@ -265,8 +270,8 @@ class Search:
         for member in members:
             if str(member) in found:
                 _, types, prefs, labels = found[str(member)]
-                shown = [Literal(text, lang=lang or None) for text, lang in prefs or labels]
-                resolved[member] = Ref(str(member), tuple(types), pick_label(shown, languages))
+                label = shown_label(_literals(prefs), _literals(labels), languages)
+                resolved[member] = Ref(str(member), tuple(types), label)
         missing = [m for m in members if m not in resolved]
         return {**resolved, **(refs(store, missing, languages) if missing else {})}
 
