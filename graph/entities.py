@@ -47,14 +47,17 @@ __all__ = [
     "Ref",
     "Sort",
     "Source",
+    "Text",
     "Value",
     "classes_of",
     "entity",
     "filter_value",
     "page",
     "pick_label",
+    "pick_text",
     "refs",
     "shown_label",
+    "texts",
 ]
 
 ID_BASE = "https://w3id.org/ilbirs/id/"
@@ -311,27 +314,41 @@ class Page:
     total_exact: bool
 
 
-def pick_label(labels: Iterable[Literal], languages: Sequence[str]) -> str | None:
-    """The label in the first of ``languages`` that has one, else English, else one without a
-    language, else the first (in a stable order); ``None`` when there is none."""
+#: A label as (text, language tag or ""): how references keep their labels (cheaper than a
+#: ``Literal``, and what the member index stores).
+Text = tuple[str, str]
+
+
+def texts(labels: Iterable[Literal]) -> list[Text]:
+    """Labels as (text, language tag or ""), sorted."""
+    return sorted((str(label), label.language or "") for label in labels)
+
+
+def pick_text(labels: Iterable[Text], languages: Sequence[str]) -> str | None:
+    """The label (text, language) in the first of ``languages`` that has one, else English,
+    else one without a language, else the first (in a stable order); ``None`` when there is
+    none."""
     by_lang: dict[str, list[str]] = defaultdict(list)
-    for label in labels:
-        by_lang[(label.language or "").lower()].append(str(label))
+    for text, lang in labels:
+        by_lang[lang.lower()].append(text)
     if not by_lang:
         return None
     for lang in [*(language.lower() for language in languages), "en", ""]:
         for key in (lang, *(k for k in sorted(by_lang) if lang and k.startswith(lang + "-"))):
             if by_lang.get(key):
-                return sorted(by_lang[key])[0]
-    return sorted(by_lang[sorted(by_lang)[0]])[0]
+                return min(by_lang[key])
+    return min(by_lang[min(by_lang)])
 
 
-def shown_label(
-    prefs: Sequence[Literal], fallback: Sequence[Literal], languages: Sequence[str]
-) -> str | None:
+def pick_label(labels: Iterable[Literal], languages: Sequence[str]) -> str | None:
+    """:func:`pick_text` of literals."""
+    return pick_text(((str(label), label.language or "") for label in labels), languages)
+
+
+def shown_label(prefs: Sequence[Text], fallback: Sequence[Text], languages: Sequence[str]) -> str | None:
     """The label a reference to a node shows: its skos:prefLabel, else its rdfs:label (as
     ``select_node_labels.rq`` and ``select_shown_labels.rq`` read them), in the language asked for."""
-    return pick_label(prefs or fallback, languages)
+    return pick_text(prefs or fallback, languages)
 
 
 def classes_of(store: Store, cls: URIRef) -> list[URIRef]:
@@ -343,7 +360,7 @@ def classes_of(store: Store, cls: URIRef) -> list[URIRef]:
 
 #: What a reference to a node shows, before a language is chosen: its types, its preferred
 #: labels and its other labels.
-_Shown = tuple[tuple[str, ...], list[Literal], list[Literal]]
+_Shown = tuple[tuple[str, ...], list[Text], list[Text]]
 
 
 class Lookups:
@@ -378,18 +395,19 @@ def refs(
     wanted = sorted(set(nodes))
     known = lookups.shown if lookups is not None else {}
     missing = [n for n in wanted if n not in known]
-    labels: dict[URIRef, list[Literal]] = defaultdict(list)
-    fallback: dict[URIRef, list[Literal]] = defaultdict(list)
+    labels: dict[URIRef, list[Text]] = defaultdict(list)
+    fallback: dict[URIRef, list[Text]] = defaultdict(list)
     types: dict[URIRef, set[str]] = defaultdict(set)
     for start in range(0, len(missing), _BATCH):
         batch: list[tuple[Identifier, ...]] = [(n,) for n in missing[start : start + _BATCH]]
         for row in store.select(bind_rows(load_query("select_node_labels"), ["s"], batch)):
             node = row["s"]
             assert isinstance(node, URIRef)
-            if isinstance(row.get("pref"), Literal):
-                labels[node].append(row["pref"])  # type: ignore[arg-type]
-            if isinstance(row.get("label"), Literal):
-                fallback[node].append(row["label"])  # type: ignore[arg-type]
+            pref, label = row.get("pref"), row.get("label")
+            if isinstance(pref, Literal):
+                labels[node].append((str(pref), pref.language or ""))
+            if isinstance(label, Literal):
+                fallback[node].append((str(label), label.language or ""))
             if isinstance(row.get("type"), URIRef):
                 types[node].add(str(row["type"]))
     found = {n: (tuple(sorted(types[n])), labels[n], fallback[n]) for n in missing}
@@ -544,8 +562,8 @@ def entity(
     resolved = refs(store, [n for n in nodes if isinstance(n, URIRef) and n != iri], languages, lookups)
     # Its own reference, from its statements (as select_node_labels.rq reads it: skos:prefLabel,
     # else rdfs:label): no query, and nothing to keep in ``lookups`` for one entity.
-    prefs = [o for (p, o) in statements if p == _PREF_LABEL and isinstance(o, Literal)]
-    fallback = [o for (p, o) in statements if p == _LABEL and isinstance(o, Literal)]
+    prefs = texts(o for (p, o) in statements if p == _PREF_LABEL and isinstance(o, Literal))
+    fallback = texts(o for (p, o) in statements if p == _LABEL and isinstance(o, Literal))
     own_types = tuple(sorted(str(o) for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef)))
     resolved[iri] = Ref(str(iri), own_types, shown_label(prefs, fallback, languages))
     type_refs = tuple(resolved[o] for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef))

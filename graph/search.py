@@ -27,7 +27,18 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDFS
 from rdflib.term import Identifier
 
-from .entities import COLLECTIONS, COUNT_CAP, Collection, Filter, Page, Ref, classes_of, refs, shown_label
+from .entities import (
+    COLLECTIONS,
+    COUNT_CAP,
+    Collection,
+    Filter,
+    Page,
+    Ref,
+    Text,
+    classes_of,
+    refs,
+    shown_label,
+)
 from .errors import InvalidValueError
 from .geometry import geometries
 from .sparql import load_query, query_names
@@ -39,7 +50,7 @@ __all__ = ["Search", "SearchHit", "terms"]
 
 _WORD = re.compile(r"\w+")
 #: The labels a reference shows: (skos:prefLabel, rdfs:label).
-_Labels = tuple[list[Literal], list[Literal]]
+_Labels = tuple[list[Text], list[Text]]
 _BATCH = 500
 
 
@@ -67,16 +78,6 @@ def _batches(subjects: Sequence[URIRef] | None) -> list[list[tuple[Identifier, .
 
 def _bound(query: str, batch: list[tuple[Identifier, ...]] | None) -> str:
     return query if batch is None else bind_rows(query, ["s"], batch)
-
-
-def _texts(labels: Iterable[Literal]) -> list[tuple[str, str]]:
-    """Labels as (text, language tag or "")."""
-    return sorted((str(label), label.language or "") for label in labels)
-
-
-def _literals(texts: Iterable[tuple[str, str]]) -> list[Literal]:
-    """(text, language tag or "") pairs as literals: the inverse of :func:`_texts`."""
-    return [Literal(text, lang=lang or None) for text, lang in texts]
 
 
 def _least(values: Iterable[str], *, numeric: bool) -> object:
@@ -178,9 +179,9 @@ class Search:
             for row in store.select(_bound(load_query("select_shown_labels"), batch)):
                 pref, label = row.get("pref"), row.get("label")
                 if isinstance(pref, Literal):
-                    labels[str(row["s"])][0].append(pref)
+                    labels[str(row["s"])][0].append((str(pref), pref.language or ""))
                 if isinstance(label, Literal):
-                    labels[str(row["s"])][1].append(label)
+                    labels[str(row["s"])][1].append((str(label), label.language or ""))
         return labels
 
     @staticmethod
@@ -220,7 +221,7 @@ class Search:
         shown = []
         for iri in sorted({iri for _, iri in members}):
             prefs, fallback = labels.get(iri, ([], []))
-            shown.append((iri, sorted(types[iri]), _texts(prefs), _texts(fallback)))
+            shown.append((iri, sorted(types[iri]), sorted(prefs), sorted(fallback)))
         self.index.replace(
             self._rows(store, subjects),
             version=version,
@@ -270,7 +271,7 @@ class Search:
         for member in members:
             if str(member) in found:
                 _, types, prefs, labels = found[str(member)]
-                label = shown_label(_literals(prefs), _literals(labels), languages)
+                label = shown_label(prefs, labels, languages)
                 resolved[member] = Ref(str(member), tuple(types), label)
         missing = [m for m in members if m not in resolved]
         return {**resolved, **(refs(store, missing, languages) if missing else {})}

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from .lock import WriteLock
+
 __all__ = ["LabelHit", "LabelIndex", "Shown"]
 
 #: What a reference to a member shows: its IRI, its types, and its preferred labels and other
@@ -67,15 +69,14 @@ CREATE TABLE IF NOT EXISTS sortkeys (
     PRIMARY KEY (collection, name, missing, key, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sortkeys_id ON sortkeys (id);
-CREATE TABLE IF NOT EXISTS shown (
-    id TEXT PRIMARY KEY, types TEXT NOT NULL, prefs TEXT NOT NULL, labels TEXT NOT NULL
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS shown (id TEXT PRIMARY KEY, shown TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
 
 #: The layout of the tables above; an index file of another layout is rebuilt (its version is
-#: forgotten) when it is opened. 2: ``sortkeys`` added; 3: ``shown`` added.
-LAYOUT = 3
+#: dropped) when it is opened. 2: ``sortkeys`` added; 3: ``shown`` added; 4: ``shown`` is one
+#: JSON array per member (one parse per reference).
+LAYOUT = 4
 
 #: The tables whose rows belong to one entity (its ``id``).
 _TABLES = ("entries", "members", "facets", "bounds", "sortkeys", "shown")
@@ -103,6 +104,9 @@ class LabelHit:
     collection: str
     rank: float
 
+
+#: How many list totals an index keeps for the version it reflects (see ``members_page``).
+MAX_TOTALS = 4096
 
 #: How long a connection waits for another process's lock before it gives up.
 BUSY_TIMEOUT_S = 30.0
@@ -134,13 +138,20 @@ class LabelIndex:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        # Totals of lists already counted: (version, {(collection, conditions, cap): total}).
+        self._totals: tuple[int | None, dict[tuple[object, ...], int]] = (None, {})
         db = self._connect()
-        db.executescript(_SCHEMA)
-        with db:
+        # The workers of one serve open the file together: one at a time checks the layout
+        # (another must not drop the tables one has just made).
+        with WriteLock(path.with_name(path.name + ".lock"))(), db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
             row = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
             if row is None or row[0] != LAYOUT:  # built by another release: build it again
+                for table in ("labels", *_TABLES):  # fixed names; triggers go with ``entries``
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute("DELETE FROM meta WHERE key = 'version'")
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout', ?)", (LAYOUT,))
+            db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         """This thread's connection (a sqlite3 connection belongs to the thread that made it)."""
@@ -200,9 +211,9 @@ class LabelIndex:
                 [(c, name, int(key is None), "" if key is None else key, i) for c, name, i, key in sortkeys],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO shown (id, types, prefs, labels) VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO shown (id, shown) VALUES (?, ?)",
                 [
-                    (i, json.dumps(types), json.dumps(prefs), json.dumps(labels))
+                    (i, json.dumps([types, prefs, labels], ensure_ascii=False))
                     for i, types, prefs, labels in shown
                 ],
             )
@@ -216,15 +227,9 @@ class LabelIndex:
         for start in range(0, len(ids), 500):
             batch = list(ids[start : start + 500])
             marks = ", ".join("?" * len(batch))  # one mark per id; the ids are parameters
-            for i, types, prefs, labels in db.execute(
-                f"SELECT id, types, prefs, labels FROM shown WHERE id IN ({marks})", batch
-            ):
-                found[i] = (
-                    i,
-                    json.loads(types),
-                    [(text, lang) for text, lang in json.loads(prefs)],
-                    [(text, lang) for text, lang in json.loads(labels)],
-                )
+            for i, shown in db.execute(f"SELECT id, shown FROM shown WHERE id IN ({marks})", batch):
+                types, prefs, labels = json.loads(shown)
+                found[i] = (i, types, [(t, lang) for t, lang in prefs], [(t, lang) for t, lang in labels])
         return found
 
     def search(self, terms: list[str], *, collection: str | None, limit: int) -> list[LabelHit]:
@@ -261,9 +266,7 @@ class LabelIndex:
         where, params = self._conditions(collection, conditions)
         clause = " AND ".join(where)  # fixed fragments; every value is a parameter
         db = self._connect()
-        total = db.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM members AS m WHERE {clause} LIMIT ?)", [*params, cap + 1]
-        ).fetchone()[0]
+        total = self._total(db, clause, params, (collection, tuple(conditions), cap))
         direction, beyond = ("DESC", "<") if descending else ("ASC", ">")
         if order == "id":
             keyset = f" AND m.id {beyond} ?" if after or not descending else ""
@@ -296,6 +299,31 @@ class LabelIndex:
             if len(ids) >= limit:
                 break
         return [row[0] for row in ids], int(total)
+
+    def _total(
+        self, db: sqlite3.Connection, clause: str, params: list[object], key: tuple[object, ...]
+    ) -> int:
+        """How many members meet ``clause``, up to ``cap + 1`` (the last of ``key``): counted
+        once per version of the index (a count walks every member that matches: 0.9 ms for
+        the 800 protected areas of one country at 1M triples, where the page itself takes
+        0.3 ms), then kept until the version moves. The version is read before counting, so
+        a count is never kept under a version older than the rows it counted."""
+        version = self.version
+        kept_version, kept = self._totals
+        if kept_version != version:
+            kept = {}
+            self._totals = (version, kept)
+        total = kept.get(key)
+        if total is None:
+            total = int(
+                db.execute(
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM members AS m WHERE {clause} LIMIT ?)",
+                    [*params, cast(int, key[-1]) + 1],
+                ).fetchone()[0]
+            )
+            if len(kept) < MAX_TOTALS:
+                kept[key] = total
+        return total
 
     @staticmethod
     def _conditions(

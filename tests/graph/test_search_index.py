@@ -52,11 +52,53 @@ def test_workers_opening_a_new_index_together_all_succeed(tmp_path: Path) -> Non
 
 
 def test_an_index_of_an_older_layout_is_built_again(tmp_path: Path) -> None:
-    """An index file written by an earlier release lacks tables (``sortkeys``): opened by this
-    one, it forgets its version, so the next list or search rebuilds it from the store."""
-    index = LabelIndex(tmp_path / "search.sqlite")
+    """An index file written by an earlier release has other tables (layout 3 kept a member's
+    reference in four columns of ``shown``): opened by this one, its tables are made again and
+    it forgets its version, so the next list or search rebuilds it from the store."""
+    path = tmp_path / "search.sqlite"
+    index = LabelIndex(path)
     index.replace([("https://e/umai", "Umai", "en", "animals")], version=7, subjects=None)
-    assert LabelIndex(tmp_path / "search.sqlite").version == 7  # same layout: kept
-    with sqlite3.connect(tmp_path / "search.sqlite") as db:
-        db.execute("UPDATE meta SET value = 1 WHERE key = 'layout'")
-    assert LabelIndex(tmp_path / "search.sqlite").version is None
+    assert LabelIndex(path).version == 7  # same layout: kept
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = 3 WHERE key = 'layout'")
+        db.execute("DROP TABLE shown")
+        db.execute(
+            "CREATE TABLE shown (id TEXT PRIMARY KEY, types TEXT, prefs TEXT, labels TEXT) WITHOUT ROWID"
+        )
+    reopened = LabelIndex(path)
+    assert reopened.version is None
+    assert reopened.search(['"umai"*'], collection=None, limit=5) == []  # its rows went with it
+    umai = ("https://e/umai", ["https://e/Animal"], [("Umai", "en")], [])
+    reopened.replace(
+        [("https://e/umai", "Umai", "en", "animals")],
+        version=8,
+        subjects=None,
+        members=[("animals", "https://e/umai")],
+        shown=[umai],
+    )
+    assert reopened.shown(["https://e/umai"]) == {"https://e/umai": umai}
+    assert [hit.id for hit in reopened.search(['"umai"*'], collection=None, limit=5)] == ["https://e/umai"]
+
+
+def test_a_list_total_follows_the_index_version(tmp_path: Path) -> None:
+    """Totals are counted once per version of the index and kept: a write (a new version)
+    that adds a member shows in the total of the next page at once, a filtered one too."""
+    index = LabelIndex(tmp_path / "search.sqlite")
+
+    def write(ids: list[str], version: int) -> None:
+        index.replace(
+            [],
+            version=version,
+            subjects=ids,
+            members=[("animals", i) for i in ids],
+            facets=[("animals", "sex", "female", i) for i in ids],
+        )
+
+    female = [("sex", "eq", "female", False)]
+    write(["https://e/a", "https://e/b"], 1)
+    assert index.members_page("animals", [], after="", limit=1, cap=100) == (["https://e/a"], 2)
+    assert index.members_page("animals", female, after="", limit=1, cap=100)[1] == 2
+    write(["https://e/c"], 2)
+    assert index.members_page("animals", [], after="", limit=1, cap=100)[1] == 3
+    assert index.members_page("animals", female, after="", limit=1, cap=100)[1] == 3
+    assert index.members_page("animals", [], after="", limit=1, cap=1)[1] == 2  # "more than 1"
