@@ -73,9 +73,10 @@ CREATE TABLE IF NOT EXISTS shown (id TEXT PRIMARY KEY, shown TEXT NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
 
-#: The layout of the tables above; an index file of another layout is rebuilt (its version is
-#: dropped) when it is opened. 2: ``sortkeys`` added; 3: ``shown`` added; 4: ``shown`` is one
-#: JSON array per member (one parse per reference).
+#: The layout of the tables above; an index file of another layout has its tables dropped and
+#: made again, and its version forgotten (the next list or search rebuilds it), when it is
+#: opened. 2: ``sortkeys`` added; 3: ``shown`` added; 4: ``shown`` is one JSON array per
+#: member (one parse per reference).
 LAYOUT = 4
 
 #: The tables whose rows belong to one entity (its ``id``).
