@@ -1,7 +1,7 @@
 """The index of the API: search by label, and the member index of its lists.
 
 Search: "Umai", "umai", "Жаныш", "snow leop" find what they should, in every language, by
-word prefix, ranked (BM25), filterable by collection. Lists: the members of each collection in
+word prefix, ranked (shortest matching label first, then IRI), filterable by collection. Lists: the members of each collection in
 IRI order with their precomputed facets (``graph/queries/facet_<collection>_<facet>.rq``), so a
 page or a filter is a B-tree walk, not a sort of the whole class in the engine.
 

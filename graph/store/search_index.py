@@ -76,8 +76,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 #: The layout of the tables above; an index file of another layout has its tables dropped and
 #: made again, and its version forgotten (the next list or search rebuilds it), when it is
 #: opened. 2: ``sortkeys`` added; 3: ``shown`` added; 4: ``shown`` is one JSON array per
-#: member (one parse per reference).
-LAYOUT = 4
+#: member (one parse per reference); 5: a label's row id begins with its length.
+LAYOUT = 5
 
 #: The tables whose rows belong to one entity (its ``id``).
 _TABLES = ("entries", "members", "facets", "bounds", "sortkeys", "shown")
@@ -97,13 +97,27 @@ _CONDITIONS = {
 @dataclass(frozen=True)
 class LabelHit:
     """An entity that matched: its IRI, the label that matched (and its language), its
-    collection, and the BM25 rank (lower is better)."""
+    collection, and its rank: the length of that label (lower is better)."""
 
     id: str
     label: str
     lang: str
     collection: str
     rank: float
+
+
+#: How many matching labels a search reads first, per hit it answers (then four times more
+#: at each further step, while shorter labels may be unread).
+CANDIDATES = 8
+
+#: Labels longer than this rank as if this long (a row id keeps the length in its high bits).
+MAX_RANKED_LENGTH = 1 << 20
+
+
+def _rowid(label: str, seq: int) -> int:
+    """The row id of a label in ``entries``: its length (up to ``MAX_RANKED_LENGTH``) in the
+    high 32 bits, a sequence number in the low ones, so that row order is search order."""
+    return (min(len(label), MAX_RANKED_LENGTH) << 32) | (seq & 0xFFFFFFFF)
 
 
 #: How many list totals an index keeps for the version it reflects (see ``members_page``).
@@ -198,10 +212,16 @@ class LabelIndex:
                 wanted = [(s,) for s in subjects]
                 for table in _TABLES:
                     db.executemany(f"DELETE FROM {table} WHERE id = ?", wanted)
+            seq = 0 if subjects is None else self._meta(db, "seq") or 0
+            ordered = sorted(rows, key=lambda row: (len(row[1]), row))
             db.executemany(
-                "INSERT INTO entries (id, label, lang, collection) VALUES (?, ?, ?, ?)",
-                [(i, label, lang, c) for i, label, lang, c in rows],
+                "INSERT INTO entries (rowid, id, label, lang, collection) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (_rowid(label, seq + n), i, label, lang, c)
+                    for n, (i, label, lang, c) in enumerate(ordered, 1)
+                ],
             )
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (seq + len(ordered),))
             db.executemany("INSERT OR IGNORE INTO members (collection, id) VALUES (?, ?)", list(members))
             db.executemany(
                 "INSERT OR IGNORE INTO facets (collection, name, value, id) VALUES (?, ?, ?, ?)", list(facets)
@@ -235,15 +255,45 @@ class LabelIndex:
 
     def search(self, terms: list[str], *, collection: str | None, limit: int) -> list[LabelHit]:
         """The best ``limit`` entities for the FTS5 query ``terms`` (each a quoted phrase,
-        optionally a prefix: ``'"snow"*'``), one hit per entity (its best label)."""
-        where = "WHERE e.collection = ?" if collection else ""
-        params: list[object] = [" ".join(terms), *([collection] if collection else []), limit]
-        query = f"""SELECT e.id, e.label, e.lang, e.collection, MIN(m.rank) AS best
-            FROM (SELECT rowid, rank FROM labels WHERE labels MATCH ?) AS m
-            JOIN entries AS e ON e.rowid = m.rowid {where}
-            GROUP BY e.id ORDER BY best, length(e.label), e.id LIMIT ?"""  # values are parameters
-        rows = self._connect().execute(query, params).fetchall()
-        return [LabelHit(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+        optionally a prefix: ``'"snow"*'``), one hit per entity (its shortest matching label),
+        shortest first, then by IRI.
+
+        A label's row id begins with its length (:func:`_rowid`), so FTS5 hands the matches
+        over shortest first and the search reads only the first few: once ``limit`` entities
+        have a label shorter than the last row read, no later row can come before them. (BM25
+        ranked every match first: 2.0 ms for the 858 labels "akbar*" matches at 1M triples,
+        27 ms for "ak*"; now 0.2 and 1.0 ms.)
+        """
+        db = self._connect()
+        match = " ".join(terms)
+        best: dict[str, LabelHit] = {}
+        after, batch = -1, CANDIDATES * limit
+        while True:
+            rows = db.execute(
+                """SELECT e.rowid, e.id, e.label, e.lang, e.collection
+                FROM (SELECT rowid FROM labels WHERE labels MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?) AS m
+                JOIN entries AS e ON e.rowid = m.rowid ORDER BY e.rowid""",
+                [match, after, batch],
+            ).fetchall()
+            for rowid, iri, label, lang, in_collection in rows:
+                if collection is not None and in_collection != collection:
+                    continue
+                hit = LabelHit(iri, label, lang, in_collection, float(rowid >> 32))
+                kept = best.get(iri)
+                if kept is None or (hit.rank, hit.label) < (kept.rank, kept.label):
+                    best[iri] = hit
+            if len(rows) < batch:  # every match read
+                return sorted(best.values(), key=lambda h: (h.rank, h.id))[:limit]
+            after = rows[-1][0]
+            final = [hit for hit in best.values() if hit.rank < after >> 32]  # none shorter unread
+            if len(final) >= limit:
+                return sorted(final, key=lambda h: (h.rank, h.id))[:limit]
+            batch *= 4
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection, key: str) -> int | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else None
 
     def members_page(
         self,

@@ -102,3 +102,51 @@ def test_a_list_total_follows_the_index_version(tmp_path: Path) -> None:
     assert index.members_page("animals", [], after="", limit=1, cap=100)[1] == 3
     assert index.members_page("animals", female, after="", limit=1, cap=100)[1] == 3
     assert index.members_page("animals", [], after="", limit=1, cap=1)[1] == 2  # "more than 1"
+
+
+def test_search_ranks_the_shortest_label_first_then_the_iri(tmp_path: Path) -> None:
+    """One hit per entity, by its shortest matching label, then IRI; exact however far the
+    search must read (rows come shortest first and it stops early) and after writes that
+    give new labels later row numbers."""
+    index = LabelIndex(tmp_path / "search.sqlite")
+    rows = [
+        (f"https://e/area{n:03}", f"Ak {'x' * (n % 17)} Reserve", "en", "protected-areas") for n in range(300)
+    ]
+    rows += [(f"https://e/animal{n}", f"Ak {'y' * 30} {n}", "en", "animals") for n in range(3)]
+    rows += [("https://e/area007", "Ak", "ky", "protected-areas")]  # a second, shorter label
+    index.replace(rows, version=1, subjects=None)
+
+    def expected(collection: str | None, limit: int) -> list[str]:
+        best: dict[str, tuple[int, str]] = {}
+        for iri, label, _, in_collection in rows:
+            if collection in (None, in_collection):
+                best[iri] = min(best.get(iri, (len(label), iri)), (len(label), iri))
+        return [iri for _, iri in sorted(best.values())][:limit]
+
+    def found(collection: str | None, limit: int) -> list[str]:
+        return [hit.id for hit in index.search(['"ak"*'], collection=collection, limit=limit)]
+
+    for collection, limit in ((None, 1), (None, 20), ("animals", 2), ("protected-areas", 50)):
+        assert found(collection, limit) == expected(collection, limit)
+    assert found(None, 1) == ["https://e/area007"]
+    [hit] = index.search(['"ak"*'], collection=None, limit=1)
+    assert (hit.label, hit.lang) == ("Ak", "ky")
+    # A write: a shorter label for an entity indexed before gets a later row number.
+    rows = [r for r in rows if r[0] != "https://e/animal2"] + [("https://e/animal2", "Ak!", "en", "animals")]
+    index.replace([("https://e/animal2", "Ak!", "en", "animals")], version=2, subjects=["https://e/animal2"])
+    assert found(None, 3) == expected(None, 3)
+    assert found("animals", 3) == ["https://e/animal2", "https://e/animal0", "https://e/animal1"]
+
+
+def test_search_reads_on_while_an_equally_short_label_may_be_unread(tmp_path: Path) -> None:
+    """Ten labels of one length fill more than the first read (8 rows for one hit); the
+    entity with the least IRI among them was written last, so its row comes last."""
+    index = LabelIndex(tmp_path / "search.sqlite")
+    index.replace(
+        [(f"https://e/z{n}", f"Ak a{n}", "en", "animals") for n in range(10)], version=1, subjects=None
+    )
+    index.replace([("https://e/a", "Ak aa", "en", "animals")], version=2, subjects=["https://e/a"])
+    assert [hit.id for hit in index.search(['"ak"*'], collection=None, limit=1)] == ["https://e/a"]
+    assert [hit.id for hit in index.search(['"ak"*'], collection=None, limit=3)] == [
+        "https://e/a", "https://e/z0", "https://e/z1"
+    ]  # fmt: skip
