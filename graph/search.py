@@ -156,17 +156,23 @@ class Search:
         self, store: Store, subjects: Sequence[URIRef] | None
     ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, str]], dict[str, set[str]]]:
         """The member index rows: (collection, IRI), (collection, facet, value, IRI), and the
-        types of each member."""
+        types of each member. For some subjects (a write's), only the facets of the
+        collections they are members of are asked for (a write to protected areas: 4 of the
+        19 facet queries); the facets of a collection are read for its members only."""
         by_class = self._collections_of(store, fresh=False)
         members: set[tuple[str, str]] = set()
         facets: set[tuple[str, str, str, str]] = set()
         types: dict[str, set[str]] = defaultdict(set)
         for batch in _batches(subjects):
+            collections: set[str] = set()
             for row in store.select(_bound(load_query("select_members"), batch)):
                 types[str(row["s"])].add(str(row["type"]))
                 for name in by_class.get(str(row["type"]), []):
                     members.add((name, str(row["s"])))
+                    collections.add(name)
             for collection, facet, query_name in _FACET_QUERIES:
+                if batch is not None and collection not in collections:
+                    continue  # no member of it among these subjects
                 for row in store.select(_bound(load_query(query_name), batch)):
                     facets.add((collection, facet, str(row["value"]), str(row["s"])))
         return sorted(members), sorted(facets), types

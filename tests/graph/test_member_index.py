@@ -4,10 +4,11 @@ tests, the same members in the same order, with the same total."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import XSD, Literal, URIRef
 
 from ilbirs.graph import load_bundle
 from ilbirs.graph.changes import QuadChange, apply_change
@@ -249,3 +250,44 @@ def test_the_index_follows_a_new_subclass(tmp_path: Path) -> None:
     listed = index.page(store, COLLECTIONS["protected-areas"], limit=500).items
     assert (str(place), "Test sanctuary") in [(r.id, r.label) for r in listed]
     assert [h.ref.id for h in index.find(store, "test sanct")] == [str(place)]
+
+
+def _rows(index: LabelIndex) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the index's tables (entries without their row numbers)."""
+    with sqlite3.connect(index.path) as db:
+        tables = {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in ("members", "facets", "sortkeys", "shown", "bounds")}  # fmt: skip
+        tables["entries"] = db.execute("SELECT id, label, lang, collection FROM entries").fetchall()
+    return {name: sorted(rows, key=repr) for name, rows in tables.items()}
+
+
+def test_a_refreshed_index_equals_one_built_again(tmp_path: Path) -> None:
+    """After writes to members of several collections (an animal's name, a protected area's
+    category, an event's date) and to a node in none (a source), the index refreshed for the
+    written subjects holds exactly the rows a full rebuild gives."""
+    store, index = writable(tmp_path)
+    graph = URIRef("https://w3id.org/ilbirs/graph/24kg-en-337535")
+    skos, kg, schema = (
+        "http://www.w3.org/2004/02/skos/core#",
+        "https://w3id.org/ilbirs/def/",
+        "https://schema.org/",
+    )
+    rows = store.select(
+        "SELECT ?event ?date WHERE { ?event a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
+        f"<{kg}Event> ; <{schema}startDate> ?date }} ORDER BY ?event LIMIT 1"
+    )
+    quads = {
+        (URIRef("https://w3id.org/ilbirs/id/animal/umai"), URIRef(skos + "altLabel"), Literal("Ilbirsbek", lang="ky"), graph),
+        (URIRef("https://w3id.org/ilbirs/id/protected-area/khan-tengri"), URIRef(kg + "iucnCategory"), URIRef("https://w3id.org/ilbirs/vocab/iucn-pa-category/Ia"), graph),
+        (rows[0]["event"], URIRef(schema + "startDate"), Literal("2019-01-02", datatype=XSD.date), graph),
+        (URIRef("https://w3id.org/ilbirs/id/source/24kg-en-337535"), URIRef(skos + "altLabel"), Literal("24.kg", lang="en"), graph),
+    }  # fmt: skip
+    record = apply_change(
+        store, QuadChange(added=frozenset(quads)), expected_version=None, actor="t", reason="r"
+    )
+    index.refresh(store, quads, version=record.version)
+    rebuilt = Search(LabelIndex(tmp_path / "rebuilt.sqlite"))
+    rebuilt.rebuild(store, version=record.version)
+    refreshed, expected = _rows(index.index), _rows(rebuilt.index)
+    assert ("protected-areas", "iucn", "https://w3id.org/ilbirs/vocab/iucn-pa-category/Ia", "https://w3id.org/ilbirs/id/protected-area/khan-tengri") in refreshed["facets"]  # fmt: skip
+    for table in expected:
+        assert refreshed[table] == expected[table], table
