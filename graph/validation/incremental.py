@@ -203,12 +203,12 @@ def neighbourhood(source: TripleSource, focus: set[Identifier]) -> Graph:
     for triple in first:
         graph.add(triple)
     values = {o for _, _, o in first if not isinstance(o, Literal)}
-    for triple in source.outgoing(values):
+    second = list(source.outgoing(values))
+    for triple in second:
         graph.add(triple)
     for triple in source.incoming(focus, GEO_HAS_DEFAULT_GEOMETRY):
         graph.add(triple)
-    frontier: set[Identifier] = {o for _, p, o in first if p in TRANSITIVE}
-    frontier |= {o for s, p, o in source.outgoing(values) if p in TRANSITIVE}
+    frontier: set[Identifier] = {o for _, p, o in [*first, *second] if p in TRANSITIVE}
     seen: set[Identifier] = set(frontier)
     while frontier:
         step = list(source.outgoing(frontier))
@@ -234,8 +234,10 @@ def validate_change(
     ``sh:node`` (whose results name the value as focus node)."""
     deps = depends if depends is not None else dependencies(validator)
     focus = affected_nodes(source, change, deps)
-    graph = neighbourhood(source, focus)
-    nested: set[Identifier] = {o for _, p, o in source.outgoing(focus) if p in deps.nested}
+    graph = neighbourhood(source, focus)  # it holds every statement of the focus nodes
+    nested: set[Identifier] = {
+        o for node in focus for p in deps.nested for o in graph.objects(node, p) if isinstance(o, Identifier)
+    }
     graph += ontology
     report = validator.validate(graph, focus_nodes=focus, only_focus=False)
     checked = frozenset(focus | nested)
