@@ -57,6 +57,7 @@ __all__ = [
     "pick_text",
     "refs",
     "shown_label",
+    "text_of",
     "texts",
 ]
 
@@ -319,9 +320,14 @@ class Page:
 Text = tuple[str, str]
 
 
+def text_of(label: Literal) -> Text:
+    """A label as (text, language tag or "")."""
+    return str(label), label.language or ""
+
+
 def texts(labels: Iterable[Literal]) -> list[Text]:
     """Labels as (text, language tag or ""), sorted."""
-    return sorted((str(label), label.language or "") for label in labels)
+    return sorted(text_of(label) for label in labels)
 
 
 def pick_text(labels: Iterable[Text], languages: Sequence[str]) -> str | None:
@@ -342,7 +348,7 @@ def pick_text(labels: Iterable[Text], languages: Sequence[str]) -> str | None:
 
 def pick_label(labels: Iterable[Literal], languages: Sequence[str]) -> str | None:
     """:func:`pick_text` of literals."""
-    return pick_text(((str(label), label.language or "") for label in labels), languages)
+    return pick_text((text_of(label) for label in labels), languages)
 
 
 def shown_label(prefs: Sequence[Text], fallback: Sequence[Text], languages: Sequence[str]) -> str | None:
@@ -405,9 +411,9 @@ def refs(
             assert isinstance(node, URIRef)
             pref, label = row.get("pref"), row.get("label")
             if isinstance(pref, Literal):
-                labels[node].append((str(pref), pref.language or ""))
+                labels[node].append(text_of(pref))
             if isinstance(label, Literal):
-                fallback[node].append((str(label), label.language or ""))
+                fallback[node].append(text_of(label))
             if isinstance(row.get("type"), URIRef):
                 types[node].add(str(row["type"]))
     found = {n: (tuple(sorted(types[n])), labels[n], fallback[n]) for n in missing}

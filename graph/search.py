@@ -1,9 +1,10 @@
 """The index of the API: search by label, and the member index of its lists.
 
 Search: "Umai", "umai", "Жаныш", "snow leop" find what they should, in every language, by
-word prefix, ranked (shortest matching label first, then IRI), filterable by collection. Lists: the members of each collection in
-IRI order with their precomputed facets (``graph/queries/facet_<collection>_<facet>.rq``), so a
-page or a filter is a B-tree walk, not a sort of the whole class in the engine.
+word prefix, ranked (shortest matching label first, then IRI), filterable by collection.
+Lists: the members of each collection in IRI order with their precomputed facets
+(``graph/queries/facet_<collection>_<facet>.rq``), so a page or a filter is a B-tree walk, not
+a sort of the whole class in the engine.
 
 Both are served by one SQLite file in the data directory (``store.search_index.LabelIndex``),
 never by a REGEX scan or an ``ORDER BY`` of the store. The index is kept in step with the store:
@@ -38,6 +39,7 @@ from .entities import (
     classes_of,
     refs,
     shown_label,
+    text_of,
 )
 from .errors import InvalidValueError
 from .geometry import geometries
@@ -185,9 +187,9 @@ class Search:
             for row in store.select(_bound(load_query("select_shown_labels"), batch)):
                 pref, label = row.get("pref"), row.get("label")
                 if isinstance(pref, Literal):
-                    labels[str(row["s"])][0].append((str(pref), pref.language or ""))
+                    labels[str(row["s"])][0].append(text_of(pref))
                 if isinstance(label, Literal):
-                    labels[str(row["s"])][1].append((str(label), label.language or ""))
+                    labels[str(row["s"])][1].append(text_of(label))
         return labels
 
     @staticmethod
