@@ -211,9 +211,10 @@ class RemoteStore:
     ) -> RawResult:
         """Run a client's query as sent; see :meth:`Store.execute`.
 
-        The engine enforces the time limit where it has one (``ilbirs serve`` starts Oxigraph
-        with ``--timeout-s``; it then appends a cancellation notice to a 200 answer, which is
-        read as :class:`QueryTimeoutError`); the socket gives up 2 s after ``timeout_s`` in any case.
+        The engine enforces the time limit where it has one (an Oxigraph server started with
+        ``--timeout-s`` appends a cancellation notice to a 200 answer, which is read as
+        :class:`QueryTimeoutError`; ``ilbirs serve`` starts its own without: README, "Stopping
+        a runaway query"); the socket gives up 2 s after ``timeout_s`` in any case.
         """
         graph = form in ("CONSTRUCT", "DESCRIBE")
         timeout = (timeout_s + 2) if timeout_s is not None else None

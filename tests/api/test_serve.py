@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -167,3 +168,23 @@ def test_ready_is_503_with_a_problem_when_the_store_is_down(tmp_path: Path) -> N
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_engine_keeps_no_thread_per_query(tmp_path: Path) -> None:
+    """Under a steady stream of queries the supervised engine's threads stay few: with
+    ``--timeout-s``, Oxigraph 0.5 keeps one thread per query alive for the whole limit and
+    fails past ~16,000 of them (README, "Stopping a runaway query")."""
+    data_dir = tmp_path / "data"
+    process, port = start(data_dir)
+    try:
+        for n in range(500):  # unique texts: no answer from Ilbirs' cache
+            query = urllib.parse.quote(f"ASK {{ <urn:ilbirs:test:{n}> ?p ?o }}")
+            assert get(f"http://127.0.0.1:{port}/sparql?query={query}") == (
+                200,
+                {"head": {}, "boolean": False},
+            )
+        engine = int((data_dir / "engine.pid").read_text())
+        threads = len(list(Path(f"/proc/{engine}/task").iterdir()))
+        assert threads < 100, f"the engine holds {threads} threads after 500 queries"
+    finally:
+        stop(process)
