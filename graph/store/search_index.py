@@ -177,8 +177,9 @@ class LabelIndex:
             _wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # the index can be rebuilt from the store
             # Read through a memory map: the pages are then shared by every connection (one
-            # per thread of the worker's pool) instead of each warming its own 2 MB cache
-            # (a search at 1M triples, 8 clients: 18.3 -> 7.9 ms p50, 3.0 -> 1.8 ms of CPU).
+            # per thread of the worker's pool) instead of each warming its own 2 MB cache.
+            # (Its effect on a search is not measured apart from how the connections fell
+            # on the workers: README, JSON API benchmark.)
             db.execute("PRAGMA mmap_size=1073741824")
             self._local.db = db
         return db
