@@ -545,7 +545,9 @@ def entity(
     """Everything the graph states about ``iri``, grouped by property, each value with the
     source graphs that state it (conflicting values are all kept, each with its sources).
     With ``lookups`` (for the store's current version), the references and sources it holds
-    are not asked again: a detail is then one query.
+    are not asked again: a detail is then its statements' query, plus one for the references
+    of nodes no cache holds yet, such as a protected area's own geometry (measured at 1M
+    triples: 2.9 queries per detail with a fresh cache, 2.2 after 3,600 details).
 
     :raises EntityNotFoundError: the graph states nothing about ``iri``.
     """
