@@ -337,6 +337,7 @@ def serve(
 
     from .http_protocol import NoDelayHTTPProtocol
     from .stores import build_remote_store
+    from .workers import ServeError, check_free, reuse_port, run_workers
 
     overrides = {
         k: v
@@ -357,6 +358,7 @@ def serve(
     # ``finally`` below; as SystemExit it runs.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     try:
+        check_free(settings.host, settings.port)  # before the engine starts and the bundle loads
         if not settings.store_url:
             pid_file = settings.data_dir / "engine.pid"
             # No --timeout-s: Oxigraph 0.5 keeps one thread per query alive for the whole
@@ -389,16 +391,20 @@ def serve(
             f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s); Ctrl-C stops",
             highlight=False,
         )
-        uvicorn.run(
-            "ilbirs.api.app:app_from_env",
-            factory=True,
-            http=NoDelayHTTPProtocol,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level="warning",
-        )
-    except IlbirsError as exc:
+        options: dict[str, Any] = {
+            "app": "ilbirs.api.app:app_from_env",
+            "factory": True,
+            "http": NoDelayHTTPProtocol,
+            "host": settings.host,
+            "port": settings.port,
+            "workers": settings.workers,
+            "log_level": "warning",
+        }
+        if settings.workers > 1 and reuse_port():
+            run_workers(uvicorn.Config(**options), settings.workers)  # a socket each: see workers.py
+        else:
+            uvicorn.run(**options)
+    except (IlbirsError, ServeError) as exc:
         raise _fail(str(exc)) from exc
     finally:
         if server is not None:

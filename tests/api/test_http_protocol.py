@@ -56,3 +56,11 @@ def nodelay_on_accept(protocol: type[asyncio.Protocol]) -> int:
 @pytest.mark.parametrize(("protocol", "expected"), [(AutoHTTPProtocol, False), (NoDelayHTTPProtocol, True)])
 def test_connections_get_tcp_nodelay(protocol: type[asyncio.Protocol], expected: bool) -> None:
     assert bool(nodelay_on_accept(protocol)) is expected
+
+
+def test_uvicorn_parses_http_with_httptools() -> None:
+    """httptools is installed with Ilbirs: uvicorn's pure-Python parser (h11) cost ~0.04-0.1 ms
+    more CPU per request (README, benchmarks)."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    assert AutoHTTPProtocol is HttpToolsProtocol

@@ -1,0 +1,157 @@
+"""``ilbirs serve --workers N``: each worker accepts on a socket of its own (``SO_REUSEPORT``),
+so clients that connect together are spread over the workers; a worker that dies is replaced,
+and workers do not outlive their supervisor. Read from ``/proc``, as an operator would with
+``ss -ltnp``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from ilbirs.graph.store.server import free_port
+
+from .test_cli import ILBIRS
+from .test_serve import get, log_of, start, stop
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads sockets from Linux's /proc"),
+]
+
+_LISTEN, _ESTABLISHED = "0A", "01"
+
+
+def workers_of(process: subprocess.Popen[str]) -> list[int]:
+    """The worker processes of ``ilbirs serve``: its children spawned by multiprocessing."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if ppid == process.pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def sockets(port: int, state: str) -> dict[int, int]:
+    """``{inode: remote port}`` of this host's TCP sockets on local ``port`` in ``state``."""
+    found = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, st, inode = fields[1], fields[2], fields[3], int(fields[9])
+        if int(local.split(":")[1], 16) == port and st == state:
+            found[inode] = int(remote.split(":")[1], 16)
+    return found
+
+
+def inodes_of(pid: int) -> set[int]:
+    """The sockets process ``pid`` holds open."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            held.add(int(target[8:-1]))
+    return held
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(tmp_path: Path) -> None:
+    """uvicorn's own --workers shares one socket: the worker that wakes first takes every
+    waiting connection, and 8 clients connecting together then often all land on one worker."""
+    process, port = start(tmp_path / "data", "--workers", "2")
+    try:
+        workers = workers_of(process)
+        assert len(workers) == 2
+        listening = sockets(port, _LISTEN)
+        held = [inodes_of(pid) & set(listening) for pid in workers]
+        assert all(len(h) == 1 for h in held), held
+        assert held[0] != held[1], "the workers share one listening socket"
+    finally:
+        stop(process)
+
+
+def test_clients_connecting_together_are_spread_over_the_workers(tmp_path: Path) -> None:
+    process, port = start(tmp_path / "data", "--workers", "2")
+    clients = []
+    try:
+        workers = workers_of(process)
+        for _ in range(16):  # all connected before any is served, as a client pool opens
+            clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        for client in clients:
+            client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        mine = {client.getsockname()[1] for client in clients}
+        served = {inode for inode, remote in sockets(port, _ESTABLISHED).items() if remote in mine}
+        per_worker = [len(inodes_of(pid) & served) for pid in workers]
+        assert sum(per_worker) == 16
+        assert min(per_worker) > 0, f"one worker took every connection: {per_worker}"
+    finally:
+        for client in clients:
+            client.close()
+        stop(process)
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    process, port = start(tmp_path / "data", "--workers", "2")
+    try:
+        first, second = workers_of(process)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            workers = workers_of(process)
+            if len(workers) == 2 and first not in workers:
+                listening = sockets(port, _LISTEN)
+                if all(inodes_of(pid) & set(listening) for pid in workers):
+                    break
+            assert time.monotonic() < deadline, f"no worker replaced {first}: {log_of(process)[-2000:]}"
+            time.sleep(0.2)
+        assert second in workers
+        assert f"worker {first} ended (exit code -9); starting another" in log_of(process)
+        assert get(f"http://127.0.0.1:{port}/ready")[0] == 200
+    finally:
+        stop(process)
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    """SIGKILL (or the OOM killer) gives the supervisor no chance to stop its workers: they
+    must see it gone and stop, not serve on unsupervised on a port a new start could share."""
+    data_dir = tmp_path / "data"
+    process, _ = start(data_dir, "--workers", "2")
+    workers = workers_of(process)
+    engine = int((data_dir / "engine.pid").read_text())
+    process.kill()
+    process.wait()
+    try:
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "the workers outlived their supervisor"
+            time.sleep(0.2)
+    finally:
+        os.kill(engine, signal.SIGKILL)  # the engine is left behind: README, "Serving model"
+
+
+def test_a_port_in_use_is_an_error_before_anything_starts(tmp_path: Path) -> None:
+    port = free_port()
+    with socket.create_server(("127.0.0.1", port)):
+        assert ILBIRS
+        done = subprocess.run(
+            [ILBIRS, "serve", "--port", str(port), "--workers", "2", "--data-dir", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert not (tmp_path / "data" / "store").exists(), "nothing should start: no engine, no load"
