@@ -335,6 +335,8 @@ def serve(
 
     import uvicorn
 
+    from ilbirs.graph.store.server import stop_left_over
+
     from .http_protocol import NoDelayHTTPProtocol
     from .stores import build_remote_store
     from .workers import ServeError, check_free, reuse_port, run_workers
@@ -365,6 +367,12 @@ def serve(
             # limit with it (3,000 queries: 3,006 threads for 30 s; none without), and fails
             # past ~16,000 (a sustained ~530 queries/s). The API's own time limit stops a
             # query instead (the socket gives up, the engine is restarted: README).
+            left = stop_left_over(pid_file, settings.store_dir)
+            if left is not None:
+                console.print(
+                    f"stopped the Oxigraph server (PID {left}) a killed `ilbirs serve` had left running",
+                    highlight=False,
+                )
             server = OxigraphServer(settings.store_dir, pid_file=pid_file)
             server.start().supervise()
             settings = settings.model_copy(

@@ -25,6 +25,7 @@ __all__ = [
     "free_port",
     "oxigraph_command",
     "stop_engine",
+    "stop_left_over",
     "stop_process",
     "wait_until_answers",
 ]
@@ -105,6 +106,53 @@ def stop_engine(pid_file: Path) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[1])  # the name, in parentheses, may hold spaces
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def stop_left_over(pid_file: Path, location: Path, *, wait_s: float = 10.0) -> int | None:
+    """Stop the ``oxigraph serve`` on ``location`` that a supervisor killed without warning
+    (SIGKILL, the OOM killer) left running: it holds the store's lock, and no new server can
+    open the store while it runs. Returns its PID, or ``None`` when there was none.
+
+    :raises StoreError: its supervisor still runs (another ``ilbirs serve`` on this store).
+    """
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    cmdline = _cmdline(pid)
+    ours = any(part.endswith(b"oxigraph") for part in cmdline) and b"serve" in cmdline
+    if not ours or str(location).encode() not in cmdline:
+        return None  # not an engine of this store: the PID was reused
+    parent = _parent_of(pid)
+    supervisor = _cmdline(parent) if parent is not None else []
+    if b"serve" in supervisor and any(b"ilbirs" in part for part in supervisor):
+        raise StoreError(f"another `ilbirs serve` (PID {parent}) serves {location}: stop it first")
+    for sent in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sent)
+        except ProcessLookupError:
+            return pid
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and _cmdline(pid):
+            time.sleep(0.05)  # (a zombie has no command line: its parent, not us, reaps it)
+        if not _cmdline(pid):
+            return pid
+    return pid
 
 
 class OxigraphServer:

@@ -126,7 +126,8 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
 
 def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
     """SIGKILL (or the OOM killer) gives the supervisor no chance to stop its workers: they
-    must see it gone and stop, not serve on unsupervised on a port a new start could share."""
+    must see it gone and stop, not serve on unsupervised on a port a new start could share.
+    Its engine is left running, holding the store's lock: the next start stops it."""
     data_dir = tmp_path / "data"
     process, _ = start(data_dir, "--workers", "2")
     workers = workers_of(process)
@@ -138,8 +139,33 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
         while any(Path(f"/proc/{pid}").exists() for pid in workers):
             assert time.monotonic() < deadline, "the workers outlived their supervisor"
             time.sleep(0.2)
+        process, port = start(data_dir, "--workers", "2")
+        try:
+            assert get(f"http://127.0.0.1:{port}/ready")[0] == 200
+            assert f"stopped the Oxigraph server (PID {engine})" in log_of(process)
+        finally:
+            stop(process)
     finally:
-        os.kill(engine, signal.SIGKILL)  # the engine is left behind: README, "Serving model"
+        if Path(f"/proc/{engine}").exists():
+            os.kill(engine, signal.SIGKILL)
+
+
+def test_a_second_serve_on_the_same_data_leaves_the_first_alone(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    process, port = start(data_dir)
+    try:
+        assert ILBIRS
+        done = subprocess.run(
+            [ILBIRS, "serve", "--port", str(free_port()), "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        assert f"another `ilbirs serve` (PID {process.pid}) serves" in done.stderr
+        assert get(f"http://127.0.0.1:{port}/ready")[0] == 200
+    finally:
+        stop(process)
 
 
 def test_a_port_in_use_is_an_error_before_anything_starts(tmp_path: Path) -> None:
