@@ -28,7 +28,7 @@ from ilbirs.graph.store import Store
 from ilbirs.graph.store.search_index import LabelIndex
 
 from . import graphs, pages, sparql, v1
-from .cache import ResponseCache, VersionClock
+from .cache import AnswerFromCache, ResponseCache, VersionClock
 from .docs import problems
 from .errors import ProblemError, problem, problem_for
 from .settings import Settings
@@ -71,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN at run time.
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(AnswerFromCache)  # repeated GET /sparql: answered before routing
     app.include_router(sparql.router)
     app.include_router(v1.router)
     app.include_router(graphs.router)

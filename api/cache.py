@@ -24,7 +24,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["ResponseCache", "VersionClock", "etag_for", "write_hint"]
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = [
+    "AnswerFromCache",
+    "RequestKey",
+    "ResponseCache",
+    "VersionClock",
+    "etag_for",
+    "request_key",
+    "write_hint",
+]
 
 
 def etag_for(version: int, *parts: str) -> str:
@@ -33,14 +43,51 @@ def etag_for(version: int, *parts: str) -> str:
     return f'"v{version}-{digest[:32]}"'
 
 
+#: A GET request as it arrived: its scheme and ``Host`` (a query's base IRI is the
+#: endpoint's URL), its query string and its ``Accept`` header, raw.
+RequestKey = tuple[str, bytes, bytes, bytes]
+
+
 class ResponseCache:
-    """Least-recently-used, bounded by entries and by bytes; safe across threads."""
+    """Least-recently-used, bounded by entries and by bytes; safe across threads.
+
+    Besides its ETag, an entry can be found by the raw request that was answered with it
+    (:meth:`remember`, :meth:`answer`), so that a request that arrives again, byte for byte,
+    is answered without reading it (see :class:`AnswerFromCache`).
+    """
 
     def __init__(self, *, max_entries: int = 1024, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._entries: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self._requests: OrderedDict[RequestKey, tuple[int, str]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+
+    def remember(self, request: RequestKey, version: int, etag: str) -> None:
+        """``request``, at store ``version``, is answered by the entry ``etag``."""
+        with self._lock:
+            self._requests[request] = (version, etag)
+            self._requests.move_to_end(request)
+            while len(self._requests) > self.max_entries:
+                self._requests.popitem(last=False)
+
+    def answer(self, request: RequestKey, version: int) -> tuple[str, bytes, str] | None:
+        """The ETag, content and media type that answered ``request`` at ``version``, if kept.
+
+        >>> cache, asked = ResponseCache(), ("http", b"example.org", b"query=q", b"*/*")
+        >>> cache.put('"v1-a"', b"x", "text/csv"); cache.remember(asked, 1, '"v1-a"')
+        >>> cache.answer(asked, 1), cache.answer(asked, 2)
+        (('"v1-a"', b'x', 'text/csv'), None)
+        """
+        with self._lock:
+            found = self._requests.get(request)
+            if found is None or found[0] != version:
+                return None
+            entry = self._entries.get(found[1])
+            if entry is None:
+                return None
+            self._entries.move_to_end(found[1])
+            return found[1], entry[0], entry[1]
 
     def get(self, etag: str) -> tuple[bytes, str] | None:
         with self._lock:
@@ -138,3 +185,60 @@ def write_hint(hint: Path, version: int) -> None:
         temporary.replace(hint)
     except OSError:
         pass  # the hint only saves round trips; the TTL still bounds staleness
+
+
+def request_key(scope: Scope) -> RequestKey | None:
+    """The key of a GET request's answer in :meth:`ResponseCache.answer`; ``None`` for one
+    that carries credentials (its answer depends on who asks)."""
+    accept = host = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return None
+        if name == b"accept":
+            accept = value if not accept else accept + b"," + value
+        elif name == b"host":
+            host = value
+    return str(scope["scheme"]), host, bytes(scope["query_string"]), accept
+
+
+class AnswerFromCache:
+    """ASGI middleware: a ``GET /sparql`` that arrives again, byte for byte (query string and
+    ``Accept``), while the store is at the version its answer was made for, is answered from
+    the cache here, before routing, parsing and negotiation: the same status, body and
+    headers (``ETag``, ``Vary``, ``Ilbirs-Cache: hit``; 304 for a matching
+    ``If-None-Match``) as the route gives a hit. Requests with credentials, and every
+    request when anonymous queries are off, go to the route (its checks decide).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/sparql":
+            state = scope["app"].state
+            key = request_key(scope) if state.settings.anonymous_queries else None
+            version = state.version_clock.known() if key is not None else None
+            hit = state.cache.answer(key, version) if key is not None and version is not None else None
+            if hit is not None:
+                await _send_hit(scope, send, *hit)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_hit(scope: Scope, send: Send, etag: str, content: bytes, media_type: str) -> None:
+    tag = etag.encode("ascii")
+    headers = [(b"vary", b"Accept"), (b"etag", tag)]
+    matches = [
+        v.strip() for name, value in scope["headers"] if name == b"if-none-match" for v in value.split(b",")
+    ]
+    if tag in matches:
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers += [
+        (b"ilbirs-cache", b"hit"),
+        (b"content-length", str(len(content)).encode("ascii")),
+        (b"content-type", media_type.encode("ascii")),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": content})

@@ -28,7 +28,7 @@ from ilbirs.graph.validation import report_graph, report_json
 from ilbirs.graph.writes import InvalidChangeError, update_change, write
 
 from .auth import require
-from .cache import ResponseCache, VersionClock, etag_for
+from .cache import ResponseCache, VersionClock, etag_for, request_key
 from .conneg import NotAcceptableHeaderError, negotiate
 from .docs import SPARQL_GET_PARAMETERS, SPARQL_POST_BODY, SPARQL_RESPONSES
 from .errors import ProblemError, status_for
@@ -217,18 +217,19 @@ async def sparql(request: Request) -> Response:
     chosen = choose(request, offered)
     cache: ResponseCache = request.app.state.cache
     headers = {"Vary": "Accept"}
-    etag = None
+    etag, version = None, None
     if not info.services:  # an answer with another endpoint's data is not this store's to tag
         clock: VersionClock = request.app.state.version_clock
         version = clock.known()  # no thread hop when the version is known
         if version is None:
             version = await run_in_threadpool(clock.version, lambda: current_version(store))
-        etag = etag_for(version, query, repr(dataset), chosen)
+        etag = etag_for(version, query, repr(dataset), chosen, _endpoint(request))
         headers["ETag"] = etag
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
         cached = cache.get(etag)
         if cached is not None:
+            _remember(request, cache, version, etag)
             return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})
     result = await run_in_threadpool(
         run_query, store, query, limits=limits, dataset=dataset, info=info, base=_endpoint(request)
@@ -239,9 +240,17 @@ async def sparql(request: Request) -> Response:
         content = result.body
     else:
         content = await run_in_threadpool(convert, result, chosen)
-    if etag is not None:
+    if etag is not None and version is not None:
         cache.put(etag, content, content_type(chosen))
+        _remember(request, cache, version, etag)
     return Response(content, media_type=content_type(chosen), headers=headers)
+
+
+def _remember(request: Request, cache: ResponseCache, version: int, etag: str) -> None:
+    """Let :class:`~.cache.AnswerFromCache` answer this GET again, byte for byte, from ``etag``."""
+    key = request_key(request.scope) if request.method == "GET" else None
+    if key is not None:
+        cache.remember(key, version, etag)
 
 
 #: What ``convert`` passes through unchanged (the engine is asked for these).

@@ -352,3 +352,35 @@ def test_etag_304_and_the_cache(endpoint: str) -> None:
     repeats = [httpx.get(endpoint, params={"query": query}) for _ in range(4)]
     assert all(r.content == first.content and r.headers["etag"] == etag for r in repeats)
     assert any(r.headers.get("ilbirs-cache") == "hit" for r in repeats)
+    for hit in (r for r in repeats if r.headers.get("ilbirs-cache") == "hit"):
+        assert {k: hit.headers[k] for k in ("content-type", "content-length", "vary", "etag")} == {
+            k: first.headers[k] for k in ("content-type", "content-length", "vary", "etag")
+        }
+    # A 304 from the cache's early answer, too (every worker has answered it by now).
+    for _ in range(4):
+        again = httpx.get(endpoint, params={"query": query}, headers={"If-None-Match": f'"x", {etag}'})
+        assert (
+            again.status_code == 304 and again.headers["etag"] == etag and again.headers["vary"] == "Accept"
+        )
+
+
+def test_a_cached_answer_is_not_given_to_a_bad_token(endpoint: str) -> None:
+    """The early answer from the cache (``AnswerFromCache``) leaves requests with credentials
+    to the route: a revoked or unknown token is refused, even for an answer the cache holds."""
+    query = f"ASK {{ <{UMAI}> ?p ?o }} # bad token"
+    for _ in range(4):
+        assert httpx.get(endpoint, params={"query": query}).status_code == 200
+    refused = httpx.get(endpoint, params={"query": query}, headers={"Authorization": "Bearer not-a-token"})
+    is_problem(refused, 401)
+
+
+def test_each_host_gets_its_own_base_iri(endpoint: str) -> None:
+    """A relative IRI in a query resolves against the endpoint's URL, as the client named it:
+    answers to the same text through two host names are two answers, cached apart (they once
+    shared one ETag, and the first host's answer was given to the second)."""
+    query = "SELECT ?x WHERE { BIND(<relative> AS ?x) }"
+    port = endpoint.split(":")[2].split("/")[0]
+    for _ in range(3):
+        for host in ("localhost", "127.0.0.1"):
+            answer = httpx.get(endpoint.replace("127.0.0.1", host), params={"query": query}).json()
+            assert answer["results"]["bindings"][0]["x"]["value"] == f"http://{host}:{port}/relative"
