@@ -202,12 +202,12 @@ def request_key(scope: Scope) -> RequestKey | None:
 
 
 class AnswerFromCache:
-    """ASGI middleware: a ``GET /sparql`` that arrives again, byte for byte (query string and
-    ``Accept``), while the store is at the version its answer was made for, is answered from
-    the cache here, before routing, parsing and negotiation: the same status, body and
-    headers (``ETag``, ``Vary``, ``Ilbirs-Cache: hit``; 304 for a matching
-    ``If-None-Match``) as the route gives a hit. Requests with credentials, and every
-    request when anonymous queries are off, go to the route (its checks decide).
+    """ASGI middleware: a ``GET /sparql`` that arrives again, byte for byte (scheme,
+    ``Host``, query string and ``Accept``), while the store is at the version its answer was
+    made for, is answered from the cache here, before routing, parsing and negotiation: the
+    same status, body and headers (``ETag``, ``Vary``, ``Ilbirs-Cache: hit``; 304 for a
+    matching ``If-None-Match``) as the route gives a hit. Requests with credentials, and
+    every request when anonymous queries are off, go to the route (its checks decide).
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -27,6 +27,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
@@ -37,6 +38,8 @@ __all__ = ["PortInUseError", "ServeError", "WorkerStartError", "check_free", "re
 
 #: How long workers have to finish their requests once told to stop, before they are killed.
 STOP_GRACE_S = 25.0
+#: A worker that ended sooner than this after its start is started again only after as long.
+RESTART_PAUSE_S = 1.0
 _context = multiprocessing.get_context("spawn")
 
 
@@ -59,8 +62,8 @@ def reuse_port() -> bool:
 
 
 def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
-    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    return family, (str(address[0]), int(address[1]))
+    """As uvicorn binds: IPv6 for a host with a colon, else IPv4 (``localhost``: 127.0.0.1)."""
+    return (socket.AF_INET6 if ":" in host else socket.AF_INET), (host, port)
 
 
 def check_free(host: str, port: int) -> None:
@@ -103,6 +106,7 @@ class _Worker:
         self.watch = theirs  # the parent's end: closed when the parent ends, the worker sees EOF
         self.process: BaseProcess = _context.Process(target=_worker, args=(config, mine), daemon=False)
         self.process.start()
+        self.started = time.monotonic()
         mine.close()
 
     def stop(self) -> None:
@@ -150,4 +154,6 @@ def _supervise(config: uvicorn.Config, running: list[_Worker]) -> None:
             if code == STARTUP_FAILURE:
                 raise WorkerStartError(f"a worker could not start (exit code {code}): see the log above")
             print(f"worker {worker.process.pid} ended (exit code {code}); starting another", file=sys.stderr)
+            if time.monotonic() - worker.started < RESTART_PAUSE_S:
+                time.sleep(RESTART_PAUSE_S)  # one that dies at once must not be restarted in a tight loop
             running[index] = _Worker(config)
