@@ -125,6 +125,9 @@ def run_workers(config: uvicorn.Config, workers: int) -> None:
     :raises WorkerStartError: a worker exited with uvicorn's startup failure code.
     """
     check_free(config.host, config.port)
+    # Ctrl-C stops us even where SIGINT came in ignored (a shell without job control starts
+    # background commands so), as it stops uvicorn's own supervisor and a single worker.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     running = [_Worker(config) for _ in range(workers)]
     try:
         _supervise(config, running)

@@ -181,3 +181,29 @@ def test_a_port_in_use_is_an_error_before_anything_starts(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
     assert not (tmp_path / "data" / "store").exists(), "nothing should start: no engine, no load"
+
+
+def test_sigint_stops_everything_even_where_it_came_in_ignored(tmp_path: Path) -> None:
+    """A shell without job control (a script's ``ilbirs serve &``) starts it with SIGINT
+    ignored; uvicorn's own supervisor and a single worker stop on SIGINT all the same, and so
+    must ours (it once went on serving, and the engine with it)."""
+    data_dir = tmp_path / "data"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the child, as from such a shell
+    try:
+        process, _ = start(data_dir, "--workers", "2")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    workers = workers_of(process)
+    engine = int((data_dir / "engine.pid").read_text())
+    try:
+        stop(process, signal.SIGINT)
+        assert process.returncode == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+        assert not (data_dir / "engine.pid").exists(), "the engine must be stopped too"
+    finally:
+        if process.poll() is None:  # it went on: leave nothing behind
+            process.kill()
+            process.wait()
+            for pid in [*workers, engine]:
+                if Path(f"/proc/{pid}").exists():
+                    os.kill(pid, signal.SIGKILL)
