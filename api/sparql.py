@@ -218,12 +218,13 @@ async def sparql(request: Request) -> Response:
     cache: ResponseCache = request.app.state.cache
     headers = {"Vary": "Accept"}
     etag, version = None, None
+    base = _endpoint(request)  # relative IRIs resolve against it: part of the answer's tag
     if not info.services:  # an answer with another endpoint's data is not this store's to tag
         clock: VersionClock = request.app.state.version_clock
         version = clock.known()  # no thread hop when the version is known
         if version is None:
             version = await run_in_threadpool(clock.version, lambda: current_version(store))
-        etag = etag_for(version, query, repr(dataset), chosen, _endpoint(request))
+        etag = etag_for(version, query, repr(dataset), chosen, base)
         headers["ETag"] = etag
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
@@ -232,7 +233,7 @@ async def sparql(request: Request) -> Response:
             _remember(request, cache, version, etag)
             return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})
     result = await run_in_threadpool(
-        run_query, store, query, limits=limits, dataset=dataset, info=info, base=_endpoint(request)
+        run_query, store, query, limits=limits, dataset=dataset, info=info, base=base
     )
     if (result.kind == "graph") != (chosen in GRAPH_TYPES):  # the form was misread: negotiate again
         chosen = choose(request, list(GRAPH_TYPES) if result.kind == "graph" else list(RESULT_TYPES))
