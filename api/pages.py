@@ -42,7 +42,7 @@ from ilbirs.graph.store.results import convert
 from .auth import require
 from .errors import ProblemError
 from .sparql import choose, content_type
-from .v1 import api_href_of, current_lookups, current_search, languages
+from .v1 import BY_LANGUAGE, api_href_of, current_lookups, current_search, languages
 
 __all__ = ["BASE", "TEMPLATES", "local_href", "router"]
 
@@ -142,7 +142,7 @@ async def home(request: Request) -> Response:
         return out
 
     collections = await run_in_threadpool(rows)
-    return TEMPLATES.TemplateResponse(request, "home.html", {"collections": collections})
+    return TEMPLATES.TemplateResponse(request, "home.html", {"collections": collections}, headers=BY_LANGUAGE)
 
 
 @router.get("/collections/{name}", response_class=HTMLResponse)
@@ -171,7 +171,7 @@ async def collection_page(request: Request, name: str, after: str | None = None)
         "exact": found.total_exact,
         "next": next_url,
     }
-    return TEMPLATES.TemplateResponse(request, "collection.html", context)
+    return TEMPLATES.TemplateResponse(request, "collection.html", context, headers=BY_LANGUAGE)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -180,9 +180,9 @@ async def search_page(request: Request, q: str = "") -> Response:
     require(request, "reader")
     hits: list[dict[str, Any]] = []
     if q.strip():
-        from .v1 import search_entities  # the same search, shaped for the page
+        from .v1 import search  # the same search, shaped for the page
 
-        result = await search_entities(request, q=q[:200], type=None, limit=20, lang=None)
+        result = await search(request, q[:200], collection=None, limit=20, lang=None)
         hits = [
             {
                 "href": local_href(h.id),
@@ -194,7 +194,7 @@ async def search_page(request: Request, q: str = "") -> Response:
             }
             for h in result.items
         ]
-    return TEMPLATES.TemplateResponse(request, "search.html", {"q": q, "hits": hits})
+    return TEMPLATES.TemplateResponse(request, "search.html", {"q": q, "hits": hits}, headers=BY_LANGUAGE)
 
 
 @router.get("/def/", response_class=HTMLResponse)
@@ -220,7 +220,7 @@ async def ontology_page(request: Request) -> Response:
         "intro": "Every class and property, with its definition; each name leads to its own page.",
         "groups": [{"name": k, "terms": v} for k, v in groups.items()],
     }
-    return TEMPLATES.TemplateResponse(request, "terms.html", context)
+    return TEMPLATES.TemplateResponse(request, "terms.html", context, headers=BY_LANGUAGE)
 
 
 @router.get("/shapes/", response_class=HTMLResponse)
@@ -299,7 +299,7 @@ async def dereference(request: Request, area: str, path: str) -> Response:
         "geometry": await run_in_threadpool(_geometry, store, iri),
     }
     response = TEMPLATES.TemplateResponse(request, "resource.html", context)
-    response.headers["Vary"] = "Accept"
+    response.headers["Vary"] = BY_LANGUAGE["Vary"]
     if api_href:
         response.headers["Link"] = f'<{api_href}>; rel="alternate"; type="application/json"'
     return response

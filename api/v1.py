@@ -11,6 +11,8 @@ what exists.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -62,6 +64,9 @@ router = APIRouter(prefix="/api/v1", tags=["JSON API"])
 
 MAX_LIMIT = 200
 GEOJSON = "application/geo+json"
+#: Labels are chosen by ``lang=`` or ``Accept-Language``: answers that show them vary by both
+#: headers (a shared cache must not give one client's Russian labels to another).
+BY_LANGUAGE: Mapping[str, str] = MappingProxyType({"Vary": "Accept, Accept-Language"})
 #: An id as Ilbirs IRIs have them: one path segment of IRI characters (RFC 3987 iunreserved,
 #: sub-delims, ``:``, ``@``, ``%``), no control character, space or ``<>"{}|\^```.
 _ID = re.compile(r"[^\x00-\x20<>\"{}|\\^`/?#\x7f-\x9f]+")
@@ -322,16 +327,24 @@ async def search_entities(
     type: Annotated[str | None, Query(description="A collection: `animals`, `protected-areas` …")] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
-) -> SearchModel:
+) -> JSONResponse:
     """Entities whose labels or names (in any language: en, ru, ky …) start with the words of
     ``q``; case and diacritics do not matter; best first."""
-    require(request, "reader")
     _only(request, {"q", "type", "limit", "lang"})
+    found = await search(request, q, collection=type, limit=limit, lang=lang)
+    return JSONResponse(found.model_dump(mode="json"), headers=BY_LANGUAGE)
+
+
+async def search(
+    request: Request, q: str, *, collection: str | None, limit: int, lang: str | None
+) -> SearchModel:
+    """The search of ``/api/v1/search`` (and of the search page)."""
+    require(request, "reader")
     store: Store = request.app.state.store
     asked = languages(request, lang)
 
     def run() -> list[SearchHit]:
-        return current_search(request).find(store, q, collection=type, limit=limit, languages=asked)
+        return current_search(request).find(store, q, collection=collection, limit=limit, languages=asked)
 
     hits = await run_in_threadpool(run)
     return SearchModel(
@@ -435,7 +448,7 @@ async def list_collection(
             "numberMatched": found.total if found.total_exact else None,
             "links": [{"rel": "next", "href": next_url, "type": GEOJSON}] if next_url else [],
         }
-        return JSONResponse(collection_document, media_type=GEOJSON, headers={"Vary": "Accept"})
+        return JSONResponse(collection_document, media_type=GEOJSON, headers=BY_LANGUAGE)
     model = PageModel(
         collection=chosen.name,
         items=[_ref(r) for r in found.items],
@@ -443,7 +456,7 @@ async def list_collection(
         total=TotalModel(value=found.total, exact=found.total_exact),
         next=next_url,
     )
-    return JSONResponse(model.model_dump(mode="json"), headers={"Vary": "Accept"})
+    return JSONResponse(model.model_dump(mode="json"), headers=BY_LANGUAGE)
 
 
 def _feature(collection: str, ref: Ref, shape: BaseGeometry | None) -> dict[str, object]:
@@ -497,7 +510,7 @@ async def get_entity(
             if not found_ref.types:
                 raise EntityNotFoundError(f"the graph states nothing about <{iri}>")
             feature = _feature(chosen.name, found_ref, shape)
-            return JSONResponse(feature, media_type=GEOJSON, headers={"Vary": "Accept"})
+            return JSONResponse(feature, media_type=GEOJSON, headers=BY_LANGUAGE)
         if kind == "application/ld+json":
             context_url = str(request.url_for("context"))
             document = await run_in_threadpool(entity_document, store, iri, context_url=context_url)
@@ -510,4 +523,4 @@ async def get_entity(
         found = await run_in_threadpool(detail)
     except EntityNotFoundError as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
-    return JSONResponse(_entity(found).model_dump(mode="json"), headers={"Vary": "Accept"})
+    return JSONResponse(_entity(found).model_dump(mode="json"), headers=BY_LANGUAGE)

@@ -65,6 +65,24 @@ def test_a_collection_lists_its_members_with_labels_in_the_language_asked(api: s
     assert by_header["items"] == russian["items"]  # no Kyrgyz label: Russian is next
 
 
+def test_answers_with_labels_vary_by_language(api: str) -> None:
+    """Labels follow ``Accept-Language``: a shared cache must keep one answer per language
+    (it once said ``Vary: Accept`` only, and could give Russian labels to an English client)."""
+    site = api.removesuffix("/api/v1")
+    for url in [
+        api + "/animals",
+        api + "/animals/umai",
+        api + "/search?q=umai",
+        site + "/id/animal/umai",  # the HTML page
+        site + "/",
+    ]:
+        vary = {v.strip().lower() for v in httpx.get(url).headers["vary"].split(",")}
+        assert "accept-language" in vary, url
+    # JSON-LD has every label in every language: it varies by Accept alone.
+    as_jsonld = httpx.get(api + "/animals/umai", headers={"Accept": "application/ld+json"})
+    assert as_jsonld.headers["vary"] == "Accept"
+
+
 def test_pages_follow_next_links_to_the_end_without_repeats(api: str) -> None:
     first = get(api + "/protected-areas", params={"limit": 2})
     seen, page = [], first
