@@ -21,18 +21,20 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "API_PREFIX",
     "AnswerFromCache",
     "RequestKey",
     "ResponseCache",
     "VersionClock",
     "etag_for",
     "request_key",
+    "wants_fresh",
     "write_hint",
 ]
 
@@ -43,9 +45,12 @@ def etag_for(version: int, *parts: str) -> str:
     return f'"v{version}-{digest[:32]}"'
 
 
-#: A GET request as it arrived: its scheme and ``Host`` (a query's base IRI is the
-#: endpoint's URL), its query string and its ``Accept`` header, raw.
-RequestKey = tuple[str, bytes, bytes, bytes]
+#: A GET request as it arrived, raw: its scheme and ``Host`` (a query's base IRI is the
+#: endpoint's URL, and the JSON API's links are absolute), path, query string, ``Accept``
+#: and ``Accept-Language``.
+RequestKey = tuple[str, bytes, str, bytes, bytes, bytes]
+#: Response headers as ASGI has them.
+Headers = tuple[tuple[bytes, bytes], ...]
 
 
 class ResponseCache:
@@ -59,25 +64,29 @@ class ResponseCache:
     def __init__(self, *, max_entries: int = 1024, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._entries: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
-        self._requests: OrderedDict[RequestKey, tuple[int, str]] = OrderedDict()
+        self._requests: OrderedDict[RequestKey, tuple[int, str, Headers]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def remember(self, request: RequestKey, version: int, etag: str) -> None:
-        """``request``, at store ``version``, is answered by the entry ``etag``."""
+    def remember(
+        self, request: RequestKey, version: int, etag: str, headers: Headers = ((b"vary", b"Accept"),)
+    ) -> None:
+        """``request``, at store ``version``, is answered by the entry ``etag``, with
+        ``headers`` besides its ETag, type and length."""
         with self._lock:
-            self._requests[request] = (version, etag)
+            self._requests[request] = (version, etag, headers)
             self._requests.move_to_end(request)
             while len(self._requests) > self.max_entries:
                 self._requests.popitem(last=False)
 
-    def answer(self, request: RequestKey, version: int) -> tuple[str, bytes, str] | None:
-        """The ETag, content and media type that answered ``request`` at ``version``, if kept.
+    def answer(self, request: RequestKey, version: int) -> tuple[str, bytes, str, Headers] | None:
+        """The ETag, content, media type and other headers of the answer to ``request`` at
+        ``version``, if kept.
 
-        >>> cache, asked = ResponseCache(), ("http", b"example.org", b"query=q", b"*/*")
+        >>> cache, asked = ResponseCache(), ("http", b"example.org", "/sparql", b"query=q", b"*/*", b"")
         >>> cache.put('"v1-a"', b"x", "text/csv"); cache.remember(asked, 1, '"v1-a"')
         >>> cache.answer(asked, 1), cache.answer(asked, 2)
-        (('"v1-a"', b'x', 'text/csv'), None)
+        (('"v1-a"', b'x', 'text/csv', ((b'vary', b'Accept'),)), None)
         """
         with self._lock:
             found = self._requests.get(request)
@@ -87,7 +96,7 @@ class ResponseCache:
             if entry is None:
                 return None
             self._entries.move_to_end(found[1])
-            return found[1], entry[0], entry[1]
+            return found[1], entry[0], entry[1], found[2]
 
     def get(self, etag: str) -> tuple[bytes, str] | None:
         with self._lock:
@@ -190,48 +199,120 @@ def write_hint(hint: Path, version: int) -> None:
 def request_key(scope: Scope) -> RequestKey | None:
     """The key of a GET request's answer in :meth:`ResponseCache.answer`; ``None`` for one
     that carries credentials (its answer depends on who asks)."""
-    accept = host = b""
+    accept = host = language = b""
     for name, value in scope["headers"]:
         if name == b"authorization":
             return None
         if name == b"accept":
             accept = value if not accept else accept + b"," + value
+        elif name == b"accept-language":
+            language = value if not language else language + b"," + value
         elif name == b"host":
             host = value
-    return str(scope["scheme"]), host, bytes(scope["query_string"]), accept
+    return str(scope["scheme"]), host, str(scope["path"]), bytes(scope["query_string"]), accept, language
+
+
+#: The JSON API: its 200 answers are kept here, with an ETag, for the store's version.
+API_PREFIX = "/api/v1"
 
 
 class AnswerFromCache:
-    """ASGI middleware: a ``GET /sparql`` that arrives again, byte for byte (scheme,
-    ``Host``, query string and ``Accept``), while the store is at the version its answer was
-    made for, is answered from the cache here, before routing, parsing and negotiation: the
-    same status, body and headers (``ETag``, ``Vary``, ``Ilbirs-Cache: hit``; 304 for a
-    matching ``If-None-Match``) as the route gives a hit. Requests with credentials, and
-    every request when anonymous queries are off, go to the route (its checks decide).
+    """ASGI middleware: HTTP caching by the store's version, before routing.
+
+    - ``GET /sparql``: a request that arrives again, byte for byte (``RequestKey``), while the
+      store is at the version its answer was made for, is answered from the cache here, before
+      routing, parsing and negotiation: the same status, body and headers (``ETag``,
+      ``Vary``, ``Ilbirs-Cache: hit``; 304 for a matching ``If-None-Match``) as the route
+      gives a hit. The route tags and keeps its answers (it knows which are this store's).
+    - ``GET /api/v1/…``: the same, and here the route's 200 answers are tagged and kept: an
+      ``ETag`` naming the version and the request, so clients revalidate with
+      ``If-None-Match`` (304), and a repeated request is answered from the cache. An answer
+      made while the store's version moved on is passed on untagged.
+
+    ``Cache-Control: no-cache`` gets an answer made afresh (kept for the requests after it).
+    Requests with credentials, and every request when anonymous queries are off, go to the
+    routes untouched (their checks decide). Every accepted write moves the version on, so no
+    answer from before a write is given after it.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/sparql":
-            state = scope["app"].state
-            key = request_key(scope) if state.settings.anonymous_queries else None
-            version = state.version_clock.known() if key is not None else None
-            hit = state.cache.answer(key, version) if key is not None and version is not None else None
-            if hit is not None:
-                await _send_hit(scope, send, *hit)
-                return
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path = scope["path"]
+            api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+            if api or path == "/sparql":
+                state = scope["app"].state
+                key = request_key(scope) if state.settings.anonymous_queries else None
+                if key is not None:
+                    version = state.version_clock.known()
+                    fresh = wants_fresh(scope["headers"])
+                    hit = state.cache.answer(key, version) if version is not None and not fresh else None
+                    if hit is not None:
+                        await _send_hit(scope, send, *hit)
+                        return
+                    if api:
+                        await self._keeping(scope, receive, send, key, version)
+                        return
         await self.app(scope, receive, send)
 
+    async def _keeping(
+        self, scope: Scope, receive: Receive, send: Send, key: RequestKey, before: int | None
+    ) -> None:
+        """Run the route; tag and keep its 200 answer when the version held meanwhile."""
+        messages: list[Message] = []
 
-async def _send_hit(scope: Scope, send: Send, etag: str, content: bytes, media_type: str) -> None:
-    tag = etag.encode("ascii")
-    headers = [(b"vary", b"Accept"), (b"etag", tag)]
-    matches = [
+        async def hold(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, hold)
+        start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
+        state = scope["app"].state
+        after = state.version_clock.known()
+        if start is None or start["status"] != 200 or after is None or before not in (None, after):
+            for message in messages:
+                await send(message)
+            return
+        content = b"".join(m.get("body", b"") for m in messages[1:] if m["type"] == "http.response.body")
+        media_type = next((v for k, v in start["headers"] if k == b"content-type"), b"").decode("latin-1")
+        kept = tuple((k, v) for k, v in start["headers"] if k not in (b"content-type", b"content-length"))
+        etag = etag_for(after, key[0], *(part.decode("latin-1") for part in (key[1], *key[3:])), key[2])
+        state.cache.put(etag, content, media_type)
+        state.cache.remember(key, after, etag, kept)
+        tag = etag.encode("ascii")
+        if tag in _if_none_match(scope):
+            await send({"type": "http.response.start", "status": 304, "headers": [*kept, (b"etag", tag)]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({**start, "headers": [*start["headers"], (b"etag", tag)]})
+        await send({"type": "http.response.body", "body": content})
+
+
+def wants_fresh(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """The request asks for an answer made afresh, not one kept (``Cache-Control: no-cache``,
+    or HTTP/1.0's ``Pragma: no-cache``); it is still kept for the requests after it.
+
+    >>> wants_fresh([(b"cache-control", b"max-age=0, No-Cache")]), wants_fresh([])
+    (True, False)
+    """
+    return any(
+        name in (b"cache-control", b"pragma") and b"no-cache" in value.lower() for name, value in headers
+    )
+
+
+def _if_none_match(scope: Scope) -> list[bytes]:
+    return [
         v.strip() for name, value in scope["headers"] if name == b"if-none-match" for v in value.split(b",")
     ]
-    if tag in matches:
+
+
+async def _send_hit(
+    scope: Scope, send: Send, etag: str, content: bytes, media_type: str, kept: Headers
+) -> None:
+    tag = etag.encode("ascii")
+    headers = [*kept, (b"etag", tag)]
+    if tag in _if_none_match(scope):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return

@@ -28,7 +28,7 @@ from ilbirs.graph.validation import report_graph, report_json
 from ilbirs.graph.writes import InvalidChangeError, update_change, write
 
 from .auth import require
-from .cache import ResponseCache, VersionClock, etag_for, request_key
+from .cache import ResponseCache, VersionClock, etag_for, request_key, wants_fresh
 from .conneg import NotAcceptableHeaderError, negotiate
 from .docs import SPARQL_GET_PARAMETERS, SPARQL_POST_BODY, SPARQL_RESPONSES
 from .errors import ProblemError, status_for
@@ -228,7 +228,7 @@ async def sparql(request: Request) -> Response:
         headers["ETag"] = etag
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
-        cached = cache.get(etag)
+        cached = None if wants_fresh(request.scope["headers"]) else cache.get(etag)
         if cached is not None:
             _remember(request, cache, version, etag)
             return Response(cached[0], media_type=cached[1], headers={**headers, "Ilbirs-Cache": "hit"})

@@ -209,7 +209,9 @@ async def drive(
                     url, params, headers = (
                         URL(target.url + query, encoded=True),
                         None,
-                        {"Accept": "application/json"},
+                        # The JSON API's targets are about its work, not its cache: every
+                        # request asks for an answer made afresh.
+                        {"Accept": "application/json", "Cache-Control": "no-cache"},
                     )
                 else:
                     url, params, headers = target.request(query)

@@ -356,6 +356,9 @@ def test_etag_304_and_the_cache(endpoint: str) -> None:
         assert {k: hit.headers[k] for k in ("content-type", "content-length", "vary", "etag")} == {
             k: first.headers[k] for k in ("content-type", "content-length", "vary", "etag")
         }
+    for _ in range(4):  # `Cache-Control: no-cache`: made afresh, on either worker
+        fresh = httpx.get(endpoint, params={"query": query}, headers={"Cache-Control": "no-cache"})
+        assert "ilbirs-cache" not in fresh.headers and fresh.content == first.content
     # A 304 from the cache's early answer, too (every worker has answered it by now).
     for _ in range(4):
         again = httpx.get(endpoint, params={"query": query}, headers={"If-None-Match": f'"x", {etag}'})
