@@ -11,7 +11,9 @@ Here each worker binds its own socket with ``SO_REUSEPORT`` (as nginx's ``reusep
 HAProxy do), so the kernel spreads new connections over the workers by a hash of their
 addresses; 15 of 15 runs split (5.4-7.0 ms). A hash is not a balance: 7 or 8 of 8
 connections still land on one worker in ~7 % of cases (binomial count; a benchmark run at
-bcfa459 met one: 16.2 ms). The parent checks the port is free first (a socket with the
+bcfa459 met one: 16.2 ms). A worker joins the spread once its app has started (it listens
+only then): right after start, the first worker up takes every connection until the others
+listen. The parent checks the port is free first (a socket with the
 option could otherwise share the port with another program of the same user), restarts a
 worker that dies, stops when a worker cannot start (uvicorn's exit code 3: the same failure
 would repeat), and on SIGINT or SIGTERM stops them all. A worker whose parent is gone (killed

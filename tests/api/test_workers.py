@@ -67,13 +67,25 @@ def inodes_of(pid: int) -> set[int]:
     return held
 
 
+def listening_workers(process: subprocess.Popen[str], port: int, count: int = 2) -> list[int]:
+    """The workers, once ``count`` of them listen: ``/ready`` answers as soon as one does, and
+    each starts listening only when its app has started."""
+    deadline = time.monotonic() + 60
+    while True:
+        workers = workers_of(process)
+        listening = set(sockets(port, _LISTEN))
+        if len(workers) == count and all(inodes_of(pid) & listening for pid in workers):
+            return workers
+        assert time.monotonic() < deadline, f"not every worker listens: {log_of(process)[-2000:]}"
+        time.sleep(0.1)
+
+
 def test_each_worker_listens_on_a_socket_of_its_own(tmp_path: Path) -> None:
     """uvicorn's own --workers shares one socket: the worker that wakes first takes every
     waiting connection, and 8 clients connecting together then often all land on one worker."""
     process, port = start(tmp_path / "data", "--workers", "2")
     try:
-        workers = workers_of(process)
-        assert len(workers) == 2
+        workers = listening_workers(process, port)
         listening = sockets(port, _LISTEN)
         held = [inodes_of(pid) & set(listening) for pid in workers]
         assert all(len(h) == 1 for h in held), held
@@ -88,7 +100,7 @@ def test_clients_connecting_together_are_spread_over_the_workers(tmp_path: Path)
     process, port = start(tmp_path / "data", "--workers", "2")
     clients = []
     try:
-        workers = workers_of(process)
+        workers = listening_workers(process, port)
         for _ in range(16):  # all connected before any is served, as a client pool opens
             clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
         for client in clients:
