@@ -277,7 +277,7 @@ class AnswerFromCache:
         content = b"".join(m.get("body", b"") for m in messages[1:] if m["type"] == "http.response.body")
         media_type = next((v for k, v in start["headers"] if k == b"content-type"), b"").decode("latin-1")
         kept = tuple((k, v) for k, v in start["headers"] if k not in (b"content-type", b"content-length"))
-        etag = etag_for(after, key[0], *(part.decode("latin-1") for part in (key[1], *key[3:])), key[2])
+        etag = etag_for(after, *(p if isinstance(p, str) else p.decode("latin-1") for p in key))
         state.cache.put(etag, content, media_type)
         state.cache.remember(key, after, etag, kept)
         tag = etag.encode("ascii")

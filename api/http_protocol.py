@@ -16,10 +16,11 @@ parser before any route sees it; uvicorn answers that 400 in ``text/plain``. Her
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from .errors import problem
 
 __all__ = ["NoDelayHTTPProtocol"]
 
@@ -35,9 +36,7 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         super().connection_made(transport)
 
     def send_400_response(self, msg: str) -> None:
-        body = json.dumps(
-            {"type": "about:blank", "title": "Invalid HTTP request", "status": 400, "detail": msg}
-        ).encode("utf-8")
+        body = bytes(problem(400, "Invalid HTTP request", msg).body)  # the service's one problem shape
         head = (
             "HTTP/1.1 400 Bad Request\r\n"
             "content-type: application/problem+json\r\n"

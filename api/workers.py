@@ -125,10 +125,11 @@ def run_workers(config: uvicorn.Config, workers: int) -> None:
     """Serve ``config``'s app with ``workers`` processes, each on its own ``SO_REUSEPORT``
     socket, until SIGINT (Ctrl-C: returns) or SIGTERM (the caller turns it into ``SystemExit``).
 
-    :raises PortInUseError: the address is taken.
+    The caller checks the address first (:func:`check_free`: ``ilbirs serve`` does, before its
+    engine starts), since a socket with ``SO_REUSEPORT`` could share it with another program.
+
     :raises WorkerStartError: a worker exited with uvicorn's startup failure code.
     """
-    check_free(config.host, config.port)
     # Ctrl-C stops us even where SIGINT came in ignored (a shell without job control starts
     # background commands so), as it stops uvicorn's own supervisor and a single worker.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -94,13 +94,9 @@ def stop_engine(pid_file: Path) -> bool:
     killing the process is the one way to stop it. Its store is crash-safe (RocksDB), and the
     caller holds the write lock, so no Ilbirs write is cut.
     """
-    try:
-        pid = int(pid_file.read_text().split()[0])
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, ValueError, IndexError):
+    pid = _engine_in(pid_file)
+    if pid is None:
         return False
-    if not any(part.endswith(b"oxigraph") for part in cmdline) or b"serve" not in cmdline:
-        return False  # not ours: the PID was reused
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -117,10 +113,26 @@ def _parent_of(pid: int) -> int | None:
 
 
 def _cmdline(pid: int) -> list[bytes]:
+    """The process's arguments; none for one that has ended (a zombie's command line is empty)."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return [part for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if part]
     except OSError:
         return []
+
+
+def _engine_in(pid_file: Path, location: Path | None = None) -> int | None:
+    """The PID in ``pid_file`` if it is a running ``oxigraph serve`` (of ``location``, if
+    given); ``None`` otherwise (no file, or the PID was reused by another program)."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    cmdline = _cmdline(pid)
+    if not any(part.endswith(b"oxigraph") for part in cmdline) or b"serve" not in cmdline:
+        return None
+    if location is not None and str(location).encode() not in cmdline:
+        return None
+    return pid
 
 
 def stop_left_over(pid_file: Path, location: Path, *, wait_s: float = 10.0) -> int | None:
@@ -130,14 +142,9 @@ def stop_left_over(pid_file: Path, location: Path, *, wait_s: float = 10.0) -> i
 
     :raises StoreError: its supervisor still runs (another ``ilbirs serve`` on this store).
     """
-    try:
-        pid = int(pid_file.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
+    pid = _engine_in(pid_file, location)
+    if pid is None:
         return None
-    cmdline = _cmdline(pid)
-    ours = any(part.endswith(b"oxigraph") for part in cmdline) and b"serve" in cmdline
-    if not ours or str(location).encode() not in cmdline:
-        return None  # not an engine of this store: the PID was reused
     parent = _parent_of(pid)
     supervisor = _cmdline(parent) if parent is not None else []
     if b"serve" in supervisor and any(b"ilbirs" in part for part in supervisor):
@@ -148,8 +155,8 @@ def stop_left_over(pid_file: Path, location: Path, *, wait_s: float = 10.0) -> i
         except ProcessLookupError:
             return pid
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and _cmdline(pid):
-            time.sleep(0.05)  # (a zombie has no command line: its parent, not us, reaps it)
+        while _cmdline(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # ended (or a zombie: its new parent, not us, reaps it)
         if not _cmdline(pid):
             return pid
     return pid
