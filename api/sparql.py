@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import partial
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -350,7 +351,9 @@ async def run_write(
     if record is not None:
         request.app.state.version_clock.wrote(record.version)
         quads = outcome.change.added | outcome.change.removed
-        await run_in_threadpool(request.app.state.search.refresh, store, quads, record.version)
+        await run_in_threadpool(
+            partial(request.app.state.search.refresh, record=record.iri), store, quads, record.version
+        )
     body = {
         "version": record.version if record else None,
         "change": str(record.iri) if record else None,

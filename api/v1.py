@@ -11,9 +11,11 @@ what exists.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdflib import URIRef
 from shapely.geometry.base import BaseGeometry
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from ilbirs.graph.changes import current_version
 from ilbirs.graph.entities import (
@@ -33,7 +36,6 @@ from ilbirs.graph.entities import (
     Page,
     PropertyValues,
     Ref,
-    Value,
     entity,
     filter_value,
     refs,
@@ -58,7 +60,7 @@ from .docs import (
 from .errors import ProblemError
 from .sparql import ABSOLUTE_IRI, choose
 
-__all__ = ["router"]
+__all__ = ["early_detail", "entity_json", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["JSON API"])
 
@@ -177,32 +179,40 @@ def _ref(ref: Ref) -> RefModel:
     return RefModel(id=ref.id, type=list(ref.types), label=ref.label)
 
 
-def _values(values: tuple[Value, ...]) -> list[ValueModel]:
+def _ref_json(ref: Ref) -> dict[str, object]:
+    return {"id": ref.id, "type": list(ref.types), "label": ref.label}
+
+
+def _properties_json(properties: tuple[PropertyValues, ...]) -> list[dict[str, object]]:
     return [
-        ValueModel(
-            value=v.value,
-            lang=v.lang,
-            datatype=v.datatype,
-            ref=_ref(v.ref) if v.ref else None,
-            fields=_properties(v.fields),
-            sources=list(v.sources),
-        )
-        for v in values
+        {
+            "property": _ref_json(p.property),
+            "values": [
+                {
+                    "value": v.value,
+                    "lang": v.lang,
+                    "datatype": v.datatype,
+                    "ref": _ref_json(v.ref) if v.ref else None,
+                    "fields": _properties_json(v.fields),
+                    "sources": list(v.sources),
+                }
+                for v in p.values
+            ],
+        }
+        for p in properties
     ]
 
 
-def _properties(properties: tuple[PropertyValues, ...]) -> list[PropertyModel]:
-    return [PropertyModel(property=_ref(p.property), values=_values(p.values)) for p in properties]
-
-
-def _entity(found: Entity) -> EntityModel:
-    return EntityModel(
-        id=found.id,
-        type=[_ref(t) for t in found.types],
-        label=found.label,
-        properties=_properties(found.properties),
-        sources=[SourceModel(graph=s.graph, id=s.id, label=s.label, url=s.url) for s in found.sources],
-    )
+def entity_json(found: Entity) -> dict[str, object]:
+    """An entity as ``EntityModel`` serialises it (tested equal), built directly: a detail is
+    served often enough that pydantic's models cost (0.12 ms of 1.4 ms per detail, measured)."""
+    return {
+        "id": found.id,
+        "type": [_ref_json(t) for t in found.types],
+        "label": found.label,
+        "properties": _properties_json(found.properties),
+        "sources": [{"graph": s.graph, "id": s.id, "label": s.label, "url": s.url} for s in found.sources],
+    }
 
 
 def current_search(request: Request) -> Search:
@@ -518,9 +528,52 @@ async def get_entity(
         asked = languages(request, lang)
 
         def detail() -> Entity:
+            searcher: Search = request.app.state.search
+            clock: VersionClock = request.app.state.version_clock
+            if searcher.index.version == clock.version(lambda: current_version(store)):
+                indexed = searcher.detail(iri, asked)
+                if indexed is not None:
+                    return indexed
             return entity(store, iri, languages=asked, lookups=current_lookups(request))
 
         found = await run_in_threadpool(detail)
     except EntityNotFoundError as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
-    return JSONResponse(_entity(found).model_dump(mode="json"), headers=BY_LANGUAGE)
+    return JSONResponse(entity_json(found), headers=BY_LANGUAGE)
+
+
+#: The path of an entity by its id: ``/api/v1/<collection>/<id>``.
+_DETAIL_PATH = re.compile(r"/api/v1/([a-z-]+)/([^/]+)")
+
+
+def early_detail(scope: Scope) -> Response | None:
+    """The answer to a plain ``GET`` of a member's detail (JSON, by its id, ``lang=`` the only
+    parameter) from the detail index, before routing: what :func:`get_entity` answers (tested
+    byte for byte), without FastAPI's routing and parameters, the thread hop or a store query
+    (measured: see the README's JSON API benchmark). ``None`` for every other request, and
+    when the index is not at the store's version as this worker knows it: the route answers
+    those. Called by ``cache.AnswerFromCache`` for requests without credentials while
+    anonymous reading is on (the route's own check would pass)."""
+    match = _DETAIL_PATH.fullmatch(scope["path"])
+    if match is None or match[1] not in COLLECTIONS or not _ID.fullmatch(match[2]):
+        return None
+    pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    if len(pairs) > 1 or any(name != "lang" for name, _ in pairs):
+        return None
+    request = Request(scope)
+    try:
+        if choose(request, ["application/json", "application/ld+json", GEOJSON]) != "application/json":
+            return None
+    except ProblemError:
+        return None
+    state = scope["app"].state
+    searcher: Search = state.search
+    known = state.version_clock.known()
+    try:
+        if known is None or searcher.index.version != known:
+            return None
+        iri = URIRef(f"{ID_BASE}{COLLECTIONS[match[1]].segment}/{match[2]}")
+        found = searcher.detail(iri, languages(request, pairs[0][1] if pairs else None))
+    except sqlite3.Error:
+        return None  # the route answers (from the store)
+    return None if found is None else JSONResponse(entity_json(found), headers=BY_LANGUAGE)

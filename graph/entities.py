@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
@@ -47,16 +48,22 @@ __all__ = [
     "Ref",
     "Sort",
     "Source",
+    "Statements",
     "Text",
     "Value",
+    "assemble",
     "classes_of",
     "entity",
     "filter_value",
+    "graphs_of",
+    "linked_nodes",
     "page",
     "pick_label",
     "pick_text",
     "refs",
     "shown_label",
+    "sources_of",
+    "statements_of",
     "text_of",
     "texts",
 ]
@@ -320,6 +327,11 @@ class Page:
 Text = tuple[str, str]
 
 
+#: What a reference to a node shows, before a language is chosen: its types, its preferred
+#: labels and its other labels.
+_Shown = tuple[tuple[str, ...], list[Text], list[Text]]
+
+
 def text_of(label: Literal) -> Text:
     """A label as (text, language tag or "")."""
     return str(label), label.language or ""
@@ -364,11 +376,6 @@ def classes_of(store: Store, cls: URIRef) -> list[URIRef]:
     return sorted(found | {cls})
 
 
-#: What a reference to a node shows, before a language is chosen: its types, its preferred
-#: labels and its other labels.
-_Shown = tuple[tuple[str, ...], list[Text], list[Text]]
-
-
 class Lookups:
     """What entity details resolve again and again (the references of classes, properties,
     concepts and places they link to, and the sources of graphs), kept for one version of the
@@ -398,6 +405,12 @@ def refs(
 ) -> dict[URIRef, Ref]:
     """``{id, type, label}`` of every node, in batched queries (500 nodes per query); with
     ``lookups``, only for the nodes it does not hold yet."""
+    shown = _shown_of(store, nodes, lookups)
+    return {n: Ref(str(n), s[0], shown_label(s[1], s[2], languages)) for n, s in shown.items()}
+
+
+def _shown_of(store: Store, nodes: Iterable[URIRef], lookups: Lookups | None) -> dict[URIRef, _Shown]:
+    """What a reference to each node shows (types, preferred labels, other labels)."""
     wanted = sorted(set(nodes))
     known = lookups.shown if lookups is not None else {}
     missing = [n for n in wanted if n not in known]
@@ -419,8 +432,7 @@ def refs(
     found = {n: (tuple(sorted(types[n])), labels[n], fallback[n]) for n in missing}
     if lookups is not None:
         lookups.keep(found, {})
-    shown = {**{n: known[n] for n in wanted if n in known}, **found}
-    return {n: Ref(str(n), shown[n][0], shown_label(shown[n][1], shown[n][2], languages)) for n in wanted}
+    return {**{n: known[n] for n in wanted if n in known}, **found}
 
 
 def filter_value(store: Store, flt: Filter, text: str) -> Identifier:
@@ -530,13 +542,123 @@ def _counting(listing: str, names: list[str], bound: Mapping[str, Identifier]) -
     return bind_rows(text, names, [tuple(bound[n] for n in names)]) if names else text
 
 
-def _value(term: Identifier, sources: tuple[str, ...], resolved: dict[URIRef, Ref]) -> Value:
+#: An entity's statements as details are made from them, and as the detail index keeps them
+#: (JSON): one row per (property, value), in order (property, text, language, datatype, kind):
+#: ``[property IRI, kind ("i" an IRI, "l" a literal, "b" a blank node), text, language,
+#: datatype, source graphs, nested rows]``; the nested rows are a blank node's own statements
+#: (a quantity, say), in the same shape, without further nesting.
+Statements = list[list[Any]]
+
+
+def _encoded(term: Identifier) -> tuple[str, str, str | None, str | None]:
     if isinstance(term, URIRef):
-        return Value(sources, ref=resolved.get(term, Ref(str(term), (), None)))
+        return "i", str(term), None, None
     if isinstance(term, Literal):
-        datatype = str(term.datatype) if term.datatype else None
-        return Value(sources, value=str(term), lang=term.language, datatype=datatype)
-    return Value(sources, value=str(term))
+        return "l", str(term), term.language, str(term.datatype) if term.datatype else None
+    return "b", str(term), None, None
+
+
+def _order(item: tuple[tuple[str, str, str, str | None, str | None], set[str]]) -> tuple[str, ...]:
+    p, kind, text, lang, datatype = item[0]
+    return p, text, lang or "", datatype or "", kind
+
+
+def statements_of(rows: Iterable[Mapping[str, Identifier]]) -> Statements:
+    """The statements of one entity from the rows of ``select_entity_statements.rq`` (``p``,
+    ``o``, ``g``, ``bp``, ``bo``), each value with every graph that states it."""
+    top: dict[tuple[str, str, str, str | None, str | None], set[str]] = defaultdict(set)
+    nested: dict[str, dict[tuple[str, str, str, str | None, str | None], set[str]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
+    for row in rows:
+        o, g = row["o"], str(row["g"])
+        top[(str(row["p"]), *_encoded(o))].add(g)
+        if isinstance(o, BNode) and row.get("bp") is not None:
+            nested[str(o)][(str(row["bp"]), *_encoded(row["bo"]))].add(g)
+    return [
+        [p, kind, text, lang, datatype, sorted(graphs), _nested(nested.get(text, {})) if kind == "b" else []]
+        for (p, kind, text, lang, datatype), graphs in sorted(top.items(), key=_order)
+    ]
+
+
+def _nested(pairs: Mapping[tuple[str, str, str, str | None, str | None], set[str]]) -> Statements:
+    return [[*key, sorted(graphs), []] for key, graphs in sorted(pairs.items(), key=_order)]
+
+
+def linked_nodes(iri: str, statements: Statements) -> list[str]:
+    """The IRIs a detail of ``iri`` shows as references (its properties and the IRIs among
+    their values, nested ones too), ``iri`` itself left out (its reference comes from its own
+    statements)."""
+    found: set[str] = set()
+    for p, kind, text, *_, fields in statements:
+        found.add(p)
+        if kind == "i":
+            found.add(text)
+        for q, inner_kind, inner, *_ in fields:
+            found.add(q)
+            if inner_kind == "i":
+                found.add(inner)
+    found.discard(iri)
+    return sorted(found)
+
+
+def graphs_of(statements: Statements) -> list[str]:
+    """The named graphs that state something of ``statements``."""
+    return sorted({g for row in statements for g in row[5]})
+
+
+def assemble(
+    iri: str,
+    statements: Statements,
+    languages: Sequence[str],
+    shown: Mapping[str, _Shown],
+    sources: Mapping[str, Source],
+) -> Entity:
+    """The detail of ``iri`` from its statements, what each linked node shows (``shown``, for
+    :func:`linked_nodes`; a node missing there has no type and no label) and the source of
+    each graph (for :func:`graphs_of`; a graph missing there records none): the one way a
+    detail is made, from the store (:func:`entity`) or from the index
+    (``search.Search.detail``)."""
+    prefs = sorted((text, lang or "") for p, kind, text, lang, *_ in statements if p == _PREF and kind == "l")
+    fallback = sorted(
+        (text, lang or "") for p, kind, text, lang, *_ in statements if p == _LAB and kind == "l"
+    )
+    own_types = tuple(sorted(text for p, kind, text, *_ in statements if p == _TYPE and kind == "i"))
+    me = Ref(iri, own_types, shown_label(prefs, fallback, languages))
+    resolved: dict[str, Ref] = {iri: me}
+
+    def ref(node: str) -> Ref:
+        found = resolved.get(node)
+        if found is None:
+            types, node_prefs, node_labels = shown.get(node, _NOTHING)
+            found = resolved[node] = Ref(node, types, shown_label(node_prefs, node_labels, languages))
+        return found
+
+    def grouped(rows: Statements) -> tuple[PropertyValues, ...]:
+        by_property: dict[str, list[Value]] = {}
+        for p, kind, text, lang, datatype, graphs, fields in rows:
+            found = tuple(graphs)
+            if kind == "i":
+                value = Value(found, ref=ref(text))
+            elif kind == "l":
+                value = Value(found, value=text, lang=lang, datatype=datatype)
+            else:
+                value = Value(found, fields=grouped(fields))
+            by_property.setdefault(p, []).append(value)
+        return tuple(PropertyValues(ref(p), tuple(values)) for p, values in by_property.items())
+
+    type_refs = tuple(ref(t) for t in own_types)
+    properties = grouped(statements)
+    return Entity(
+        iri,
+        type_refs,
+        me.label,
+        properties,
+        tuple(sources.get(g) or Source(g, None, None, None) for g in graphs_of(statements)),
+    )
+
+
+_NOTHING: _Shown = ((), [], [])
 
 
 def entity(
@@ -547,60 +669,42 @@ def entity(
     With ``lookups`` (for the store's current version), the references and sources it holds
     are not asked again: a detail is then its statements' query, plus one for the references
     of nodes no cache holds yet, such as a protected area's own geometry (measured at 1M
-    triples: 2.9 queries per detail with a fresh cache, 2.2 after 3,600 details).
+    triples: 2.9 queries per detail with a fresh cache, 2.2 after 3,600 details). (The API
+    answers members' details from the detail index instead: ``search.Search.detail``.)
 
     :raises EntityNotFoundError: the graph states nothing about ``iri``.
     """
     rows = store.select(load_query("select_entity_statements"), bindings={"s": iri}, union=False)
     if not rows:
         raise EntityNotFoundError(f"the graph states nothing about <{iri}>")
-    statements: dict[tuple[Identifier, Identifier], set[str]] = defaultdict(set)
-    nested: dict[Identifier, dict[tuple[Identifier, Identifier], set[str]]] = defaultdict(
-        lambda: defaultdict(set)
-    )
-    graphs: set[URIRef] = set()
+    found = statements_of(rows)
+    shown = _shown_of(store, [URIRef(n) for n in linked_nodes(str(iri), found)], lookups)
+    sources = _sources(store, [URIRef(g) for g in graphs_of(found)], lookups)
+    return assemble(str(iri), found, languages, {str(n): s for n, s in shown.items()}, sources)
+
+
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+_LAB = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def sources_of(rows: Iterable[Mapping[str, Identifier]]) -> dict[str, Source]:
+    """The source of each graph from rows of ``select_graph_sources.rq`` (``g``, ``source``,
+    ``label``, ``url``): of several (a source with labels in two languages, say), the least
+    row, so that every reading of the store gives the same."""
+    found: dict[str, Source] = {}
     for row in rows:
-        p, o, g = row["p"], row["o"], row["g"]
-        assert isinstance(g, URIRef)
-        graphs.add(g)
-        statements[(p, o)].add(str(g))
-        if isinstance(o, BNode) and row.get("bp") is not None:
-            nested[o][(row["bp"], row["bo"])].add(str(g))
-    nodes = {t for pair in [*statements, *(k for v in nested.values() for k in v)] for t in pair}
-    resolved = refs(store, [n for n in nodes if isinstance(n, URIRef) and n != iri], languages, lookups)
-    # Its own reference, from its statements (as select_node_labels.rq reads it: skos:prefLabel,
-    # else rdfs:label): no query, and nothing to keep in ``lookups`` for one entity.
-    prefs = texts(o for (p, o) in statements if p == _PREF_LABEL and isinstance(o, Literal))
-    fallback = texts(o for (p, o) in statements if p == _LABEL and isinstance(o, Literal))
-    own_types = tuple(sorted(str(o) for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef)))
-    resolved[iri] = Ref(str(iri), own_types, shown_label(prefs, fallback, languages))
-    type_refs = tuple(resolved[o] for (p, o) in statements if p == _RDF_TYPE and isinstance(o, URIRef))
-
-    def grouped(pairs: dict[tuple[Identifier, Identifier], set[str]]) -> tuple[PropertyValues, ...]:
-        by_property: dict[Identifier, list[Value]] = defaultdict(list)
-        for (p, o), sources in sorted(pairs.items(), key=lambda item: (str(item[0][0]), str(item[0][1]))):
-            value = _value(o, tuple(sorted(sources)), resolved)
-            if isinstance(o, BNode):
-                value = Value(value.sources, fields=grouped(nested.get(o, {})))
-            by_property[p].append(value)
-        return tuple(
-            PropertyValues(
-                resolved.get(p, Ref(str(p), (), None)) if isinstance(p, URIRef) else Ref(str(p), (), None),
-                tuple(values),
-            )
-            for p, values in by_property.items()
-        )
-
-    by_graph = _sources(store, graphs, lookups)
-    me = resolved[iri]
-    return Entity(
-        str(iri), type_refs, me.label, grouped(statements), tuple(by_graph[g] for g in sorted(by_graph))
-    )
-
-
-_RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_PREF_LABEL = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
-_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+        label, url = row.get("label"), row.get("url")
+        graph = str(row["g"])
+        source = Source(graph, str(row["source"]), str(label) if label else None, str(url) if url else None)
+        kept = found.get(graph)
+        if kept is None or (source.id or "", source.label or "", source.url or "") < (
+            kept.id or "",
+            kept.label or "",
+            kept.url or "",
+        ):
+            found[graph] = source
+    return found
 
 
 def _sources(store: Store, graphs: Iterable[URIRef], lookups: Lookups | None) -> dict[str, Source]:
@@ -610,13 +714,7 @@ def _sources(store: Store, graphs: Iterable[URIRef], lookups: Lookups | None) ->
     found: dict[str, Source] = {}
     if missing:
         rows = store.select(bind_rows(load_query("select_graph_sources"), ["g"], [(g,) for g in missing]))
-        for row in rows:
-            graph = str(row["g"])
-            if graph not in found:
-                label, url = row.get("label"), row.get("url")
-                found[graph] = Source(
-                    graph, str(row["source"]), str(label) if label else None, str(url) if url else None
-                )
+        found = sources_of(rows)
         for graph in missing:
             found.setdefault(str(graph), Source(str(graph), None, None, None))
         if lookups is not None:

@@ -18,27 +18,35 @@ answers (:meth:`Search.ensure_current`).
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import RDFS
+from rdflib.namespace import PROV, RDFS
 from rdflib.term import Identifier
 
 from .entities import (
     COLLECTIONS,
     COUNT_CAP,
     Collection,
+    Entity,
     Filter,
     Page,
     Ref,
+    Source,
     Text,
+    assemble,
     classes_of,
+    graphs_of,
+    linked_nodes,
     refs,
     shown_label,
+    sources_of,
+    statements_of,
     text_of,
 )
 from .errors import InvalidValueError
@@ -220,16 +228,38 @@ class Search:
     ) -> list[tuple[str, float, float, float, float]]:
         return [(str(node), *geometry.bounds) for node, geometry in geometries(store, subjects).items()]
 
-    def _index(self, store: Store, subjects: Sequence[URIRef] | None, version: int) -> None:
-        """Index ``subjects`` (every entity when ``None``) again, as the store is at ``version``.
-        A rebuild reads the class hierarchy again first (a write may have changed it)."""
+    @staticmethod
+    def _details(store: Store, members: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """(IRI, statements as JSON) of each member: what its detail is made from, read in
+        batches of 500 members (made while the index writes them, not all held at once)."""
+        query = load_query("select_entity_statements")
+        for batch in _batches([URIRef(m) for m in members]):
+            assert batch is not None
+            by_subject: dict[str, list[Mapping[str, Identifier]]] = defaultdict(list)
+            for row in store.select(_bound(query, batch), union=False):
+                by_subject[str(row["s"])].append(row)
+            for iri in sorted(by_subject):
+                yield iri, json.dumps(statements_of(by_subject[iri]), ensure_ascii=False)
+
+    @staticmethod
+    def _sources(store: Store) -> list[tuple[str, str, str | None, str | None]]:
+        """The source of every graph that records one."""
+        found = sources_of(store.select(load_query("select_graph_sources")))
+        return [(g, s.id or "", s.label, s.url) for g, s in sorted(found.items())]
+
+    def _index(
+        self, store: Store, subjects: Sequence[URIRef] | None, version: int, *, sources: bool = True
+    ) -> None:
+        """Index ``subjects`` (every entity when ``None``) again, as the store is at ``version``
+        (and the graphs' sources, with ``sources``). A rebuild reads the class hierarchy again
+        first (a write may have changed it)."""
         self._collections_of(store, fresh=subjects is None)
         members, facets, types = self._members(store, subjects)
         labels = self._labels(store, subjects)
         shown = []
-        for iri in sorted({iri for _, iri in members}):
+        for iri in sorted(set(types) | set(labels)):  # every node a detail may link to
             prefs, fallback = labels.get(iri, ([], []))
-            shown.append((iri, sorted(types[iri]), sorted(prefs), sorted(fallback)))
+            shown.append((iri, sorted(types.get(iri, ())), sorted(prefs), sorted(fallback)))
         self.index.replace(
             self._rows(store, subjects),
             version=version,
@@ -239,6 +269,8 @@ class Search:
             bounds=self._bounds(store, subjects),
             sortkeys=self._sortkeys(members, facets, labels),
             shown=shown,
+            details=self._details(store, sorted({iri for _, iri in members})),
+            sources=self._sources(store) if sources else None,
         )
 
     def rebuild(self, store: Store, version: int) -> None:
@@ -246,9 +278,17 @@ class Search:
         with self._rebuilding:
             self._index(store, None, version)
 
-    def refresh(self, store: Store, quads: Iterable[tuple[Identifier, ...]], version: int) -> None:
+    def refresh(
+        self,
+        store: Store,
+        quads: Iterable[tuple[Identifier, ...]],
+        version: int,
+        *,
+        record: URIRef | None = None,
+    ) -> None:
         """After an accepted write of ``quads`` (added and removed) that moved the store to
-        ``version``: index again their subjects and every entity whose facets reach them (a
+        ``version``, recorded as the change ``record``: index again their subjects (and the
+        record: a typed node) and every entity whose facets reach them (a
         region moved to another country: the areas in it; a keeper moved: its animals). The
         whole index is rebuilt only when it had missed an earlier version, when the class
         hierarchy changed, or when a blank node's own statements changed without the node
@@ -262,14 +302,21 @@ class Search:
         ):
             self.rebuild(store, version)
             return
-        subjects = sorted({q[0] for q in changed if isinstance(q[0], URIRef)})
+        subjects = sorted(
+            {q[0] for q in changed if isinstance(q[0], URIRef)} | ({record} if record else set())
+        )
+        # A graph's source as details show it: its prov:hadPrimarySource, and the source's
+        # own label and URL.
+        sources = any(q[1] == PROV.hadPrimarySource for q in changed) or self.index.any_source(
+            [str(s) for s in subjects]
+        )
         dependents = {
             row["x"]
             for batch in _batches(subjects)
             for row in store.select(_bound(load_query("select_facet_dependents"), batch))
             if isinstance(row["x"], URIRef)
         }
-        self._index(store, sorted(set(subjects) | dependents), version)
+        self._index(store, sorted(set(subjects) | dependents), version, sources=sources)
 
     def refs(self, store: Store, members: Sequence[URIRef], languages: Sequence[str]) -> dict[URIRef, Ref]:
         """``{id, type, label}`` of members, as ``entities.refs`` resolves them, read from the
@@ -283,6 +330,27 @@ class Search:
                 resolved[member] = Ref(str(member), tuple(types), label)
         missing = [m for m in members if m not in resolved]
         return {**resolved, **(refs(store, missing, languages) if missing else {})}
+
+    def detail(self, iri: URIRef, languages: Sequence[str]) -> Entity | None:
+        """The detail of a member, as ``entities.entity`` makes it from the store (tested
+        equal), made from the index alone: its statements, what the nodes it links to show,
+        and its graphs' sources. ``None`` for a node that is no member (not indexed). Without
+        a store query, so cheap enough for the event loop (a point read and two batched reads
+        of SQLite)."""
+        found = self.index.statements(str(iri))
+        if found is None:
+            return None
+        statements = json.loads(found)
+        nodes = linked_nodes(str(iri), statements)
+        shown = {
+            node: (tuple(types), prefs, labels)
+            for node, types, prefs, labels in self.index.shown(nodes).values()
+        }
+        sources = {
+            graph: Source(graph, source, label, url)
+            for graph, (source, label, url) in self.index.sources(graphs_of(statements)).items()
+        }
+        return assemble(str(iri), statements, languages, shown, sources)
 
     def page(
         self,

@@ -70,17 +70,23 @@ CREATE TABLE IF NOT EXISTS sortkeys (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sortkeys_id ON sortkeys (id);
 CREATE TABLE IF NOT EXISTS shown (id TEXT PRIMARY KEY, shown TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, statements TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (
+    graph TEXT PRIMARY KEY, source TEXT NOT NULL, label TEXT, url TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sources_source ON sources (source);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 """
 
 #: The layout of the tables above; an index file of another layout has its tables dropped and
 #: made again, and its version forgotten (the next list or search rebuilds it), when it is
 #: opened. 2: ``sortkeys`` added; 3: ``shown`` added; 4: ``shown`` is one JSON array per
-#: member (one parse per reference); 5: a label's row id begins with its length.
-LAYOUT = 5
+#: member (one parse per reference); 5: a label's row id begins with its length; 6: ``shown``
+#: for every node with a type or a label, ``details`` and ``sources`` added.
+LAYOUT = 6
 
 #: The tables whose rows belong to one entity (its ``id``).
-_TABLES = ("entries", "members", "facets", "bounds", "sortkeys", "shown")
+_TABLES = ("entries", "members", "facets", "bounds", "sortkeys", "shown", "details")
 
 #: How a facet is compared with a filter's value (fixed SQL; the value is a parameter).
 _CONDITIONS = {
@@ -163,7 +169,7 @@ class LabelIndex:
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
             row = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
             if row is None or row[0] != LAYOUT:  # built by another release: build it again
-                for table in ("labels", *_TABLES):  # fixed names; triggers go with ``entries``
+                for table in ("labels", *_TABLES, "sources"):  # fixed names; triggers go with ``entries``
                     db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute("DELETE FROM meta WHERE key = 'version'")
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout', ?)", (LAYOUT,))
@@ -200,13 +206,17 @@ class LabelIndex:
         bounds: Iterable[tuple[str, float, float, float, float]] = (),
         sortkeys: Iterable[tuple[str, str, str, object]] = (),
         shown: Iterable[Shown] = (),
+        details: Iterable[tuple[str, str]] = (),
+        sources: Iterable[tuple[str, str, str | None, str | None]] | None = None,
     ) -> None:
         """Replace the rows of ``subjects`` (all rows when ``None``) with ``rows`` (id, label,
         lang, collection), ``members`` (collection, id), ``facets`` (collection, name, value,
         id), ``bounds`` (id, min x, min y, max x, max y of its geometry) and ``sortkeys``
         (collection, order, id, key: a number, a text, or ``None`` for none) and ``shown``
-        (what a reference to a member shows: id, types, preferred labels and other labels as
-        (text, language)), and record ``version`` (never moving it back), in one transaction."""
+        (what a reference to a node shows: id, types, preferred labels and other labels as
+        (text, language)) and ``details`` (a member's statements, as JSON: id, text); with
+        ``sources`` (graph, source, label, url), every graph's source replaced by them; and
+        record ``version`` (never moving it back), in one transaction."""
         db = self._connect()
         with db:
             old = self.version
@@ -243,6 +253,10 @@ class LabelIndex:
                     for i, types, prefs, labels in shown
                 ],
             )
+            db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", details)
+            if sources is not None:
+                db.execute("DELETE FROM sources")
+                db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", list(sources))
             new = version if subjects is None or old is None else max(old, version)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (new,))
 
@@ -257,6 +271,34 @@ class LabelIndex:
                 types, prefs, labels = json.loads(shown)
                 found[i] = (i, types, [(t, lang) for t, lang in prefs], [(t, lang) for t, lang in labels])
         return found
+
+    def statements(self, id: str) -> str | None:
+        """The statements of the member ``id`` as JSON (``None``: not a member indexed)."""
+        row = self._connect().execute("SELECT statements FROM details WHERE id = ?", (id,)).fetchone()
+        return None if row is None else cast(str, row[0])
+
+    def sources(self, graphs: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """The source each of ``graphs`` records, with its label and URL (those that record one)."""
+        db = self._connect()
+        found: dict[str, tuple[str, str | None, str | None]] = {}
+        for start in range(0, len(graphs), 500):
+            batch = list(graphs[start : start + 500])
+            marks = ", ".join("?" * len(batch))  # one mark per graph; the graphs are parameters
+            for graph, source, label, url in db.execute(
+                f"SELECT graph, source, label, url FROM sources WHERE graph IN ({marks})", batch
+            ):
+                found[graph] = (source, label, url)
+        return found
+
+    def any_source(self, ids: Sequence[str]) -> bool:
+        """Whether one of ``ids`` is a graph's source."""
+        db = self._connect()
+        for start in range(0, len(ids), 500):
+            batch = list(ids[start : start + 500])
+            marks = ", ".join("?" * len(batch))
+            if db.execute(f"SELECT 1 FROM sources WHERE source IN ({marks}) LIMIT 1", batch).fetchone():
+                return True
+        return False
 
     def search(self, terms: list[str], *, collection: str | None, limit: int) -> list[LabelHit]:
         """The best ``limit`` entities for the FTS5 query ``terms`` (each a quoted phrase,

@@ -12,7 +12,7 @@ from rdflib import XSD, Literal, URIRef
 
 from ilbirs.graph import load_bundle
 from ilbirs.graph.changes import QuadChange, apply_change
-from ilbirs.graph.entities import COLLECTIONS, filter_value, page
+from ilbirs.graph.entities import COLLECTIONS, entity, filter_value, page
 from ilbirs.graph.errors import InvalidValueError
 from ilbirs.graph.search import Search
 from ilbirs.graph.sparql import load_query
@@ -62,6 +62,24 @@ def test_the_index_lists_what_sparql_lists(
         ids = [r.id for r in reference.items]
         assert set(search.index.shown(ids)) == set(ids)  # read from the index, not the store
         assert (indexed.total, indexed.total_exact) == (reference.total, reference.total_exact)
+
+
+def test_the_index_details_every_member_as_the_store_does(
+    bundle_store: EmbeddedStore, search: Search
+) -> None:
+    """Every member's detail from the index equals the one made from the store
+    (``entities.entity``), in three choices of language; a node that is no member (a class,
+    a geometry) is not in it, and goes to the store."""
+    with sqlite3.connect(search.index.path) as db:
+        members = sorted({i for (i,) in db.execute("SELECT id FROM members")})
+    assert len(members) > 80
+    for iri in members:
+        for languages in ((), ("ru",), ("ky", "ru")):
+            indexed = search.detail(URIRef(iri), languages)
+            assert indexed == entity(bundle_store, URIRef(iri), languages=languages), iri
+    umai = search.detail(URIRef("https://w3id.org/ilbirs/id/animal/umai"), ["ru"])
+    assert umai is not None and umai.label == "Умай" and len(umai.sources) == 5
+    assert search.detail(URIRef("https://w3id.org/ilbirs/def/Animal"), ()) is None
 
 
 def writable(tmp_path: Path) -> tuple[EmbeddedStore, Search]:
@@ -255,7 +273,7 @@ def test_the_index_follows_a_new_subclass(tmp_path: Path) -> None:
 def _rows(index: LabelIndex) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the index's tables (entries without their row numbers)."""
     with sqlite3.connect(index.path) as db:
-        tables = {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in ("members", "facets", "sortkeys", "shown", "bounds")}  # fmt: skip
+        tables = {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in ("members", "facets", "sortkeys", "shown", "bounds", "details", "sources")}  # fmt: skip
         tables["entries"] = db.execute("SELECT id, label, lang, collection FROM entries").fetchall()
     return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 
@@ -284,10 +302,46 @@ def test_a_refreshed_index_equals_one_built_again(tmp_path: Path) -> None:
     record = apply_change(
         store, QuadChange(added=frozenset(quads)), expected_version=None, actor="t", reason="r"
     )
-    index.refresh(store, quads, version=record.version)
+    index.refresh(store, quads, version=record.version, record=record.iri)
     rebuilt = Search(LabelIndex(tmp_path / "rebuilt.sqlite"))
     rebuilt.rebuild(store, version=record.version)
     refreshed, expected = _rows(index.index), _rows(rebuilt.index)
     assert ("protected-areas", "iucn", "https://w3id.org/ilbirs/vocab/iucn-pa-category/Ia", "https://w3id.org/ilbirs/id/protected-area/khan-tengri") in refreshed["facets"]  # fmt: skip
     for table in expected:
         assert refreshed[table] == expected[table], table
+
+
+def test_a_detail_follows_writes_to_what_it_links_to(tmp_path: Path) -> None:
+    """A detail from the index shows a linked node's new label, and its graph's source's new
+    label, once the writes to them (not to the entity itself) are refreshed; and stays equal
+    to the one made from the store."""
+    store, index = writable(tmp_path)
+    area = URIRef("https://w3id.org/ilbirs/id/protected-area/khan-tengri")
+    before = index.detail(area, ["ky"])
+    assert before is not None
+    place = next(
+        v.ref
+        for p in before.properties
+        if p.property.id == "https://schema.org/containedInPlace"
+        for v in p.values
+        if v.ref is not None
+    )
+    graph = before.sources[0]
+    assert graph.id is not None
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    quads = {
+        (URIRef(place.id), URIRef(skos + "prefLabel"), Literal("Сынак аймак", lang="ky"), URIRef(graph.graph)),
+        (URIRef(graph.id), URIRef(skos + "prefLabel"), Literal("0 renamed", lang="en"), URIRef(graph.graph)),
+    }  # fmt: skip
+    record = apply_change(
+        store, QuadChange(added=frozenset(quads)), expected_version=None, actor="t", reason="r"
+    )
+    index.refresh(store, quads, version=record.version, record=record.iri)
+    after = index.detail(area, ["ky"])
+    assert after == entity(store, area, languages=["ky"])
+    assert after is not None and after != before
+    labels = [
+        v.ref.label for p in after.properties for v in p.values if v.ref is not None and v.ref.id == place.id
+    ]
+    assert labels == ["Сынак аймак"]
+    assert [s.label for s in after.sources if s.graph == graph.graph] == ["0 renamed"]
