@@ -611,28 +611,23 @@ def assemble(
     iri: str,
     statements: Statements,
     languages: Sequence[str],
-    shown: Mapping[str, _Shown],
+    linked: Mapping[str, Ref],
     sources: Mapping[str, Source],
 ) -> Entity:
-    """The detail of ``iri`` from its statements, what each linked node shows (``shown``, for
-    :func:`linked_nodes`; a node missing there has no type and no label) and the source of
-    each graph (for :func:`graphs_of`; a graph missing there records none): the one way a
-    detail is made, from the store (:func:`entity`) or from the index
-    (``search.Search.detail``)."""
+    """The detail of ``iri`` from its statements, the references of the nodes it links to
+    (``linked``, for :func:`linked_nodes`, labelled in ``languages``; a node missing there
+    has no type and no label) and the source of each graph (for :func:`graphs_of`; a graph
+    missing there records none): the one way a detail is made, from the store
+    (:func:`entity`) or from the index (``search.Search.detail``)."""
     prefs = sorted((text, lang or "") for p, kind, text, lang, *_ in statements if p == _PREF and kind == "l")
     fallback = sorted(
         (text, lang or "") for p, kind, text, lang, *_ in statements if p == _LAB and kind == "l"
     )
     own_types = tuple(sorted(text for p, kind, text, *_ in statements if p == _TYPE and kind == "i"))
     me = Ref(iri, own_types, shown_label(prefs, fallback, languages))
-    resolved: dict[str, Ref] = {iri: me}
 
     def ref(node: str) -> Ref:
-        found = resolved.get(node)
-        if found is None:
-            types, node_prefs, node_labels = shown.get(node, _NOTHING)
-            found = resolved[node] = Ref(node, types, shown_label(node_prefs, node_labels, languages))
-        return found
+        return me if node == iri else linked.get(node) or Ref(node, (), None)
 
     def grouped(rows: Statements) -> tuple[PropertyValues, ...]:
         by_property: dict[str, list[Value]] = {}
@@ -647,18 +642,13 @@ def assemble(
             by_property.setdefault(p, []).append(value)
         return tuple(PropertyValues(ref(p), tuple(values)) for p, values in by_property.items())
 
-    type_refs = tuple(ref(t) for t in own_types)
-    properties = grouped(statements)
     return Entity(
         iri,
-        type_refs,
+        tuple(ref(t) for t in own_types),
         me.label,
-        properties,
+        grouped(statements),
         tuple(sources.get(g) or Source(g, None, None, None) for g in graphs_of(statements)),
     )
-
-
-_NOTHING: _Shown = ((), [], [])
 
 
 def entity(
@@ -678,9 +668,9 @@ def entity(
     if not rows:
         raise EntityNotFoundError(f"the graph states nothing about <{iri}>")
     found = statements_of(rows)
-    shown = _shown_of(store, [URIRef(n) for n in linked_nodes(str(iri), found)], lookups)
+    linked = refs(store, [URIRef(n) for n in linked_nodes(str(iri), found)], languages, lookups)
     sources = _sources(store, [URIRef(g) for g in graphs_of(found)], lookups)
-    return assemble(str(iri), found, languages, {str(n): s for n, s in shown.items()}, sources)
+    return assemble(str(iri), found, languages, {str(n): r for n, r in linked.items()}, sources)
 
 
 _TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

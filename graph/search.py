@@ -6,7 +6,10 @@ Lists: the members of each collection in IRI order with their precomputed facets
 (``graph/queries/facet_<collection>_<facet>.rq``), so a page or a filter is a B-tree walk, not
 a sort of the whole class in the engine.
 
-Both are served by one SQLite file in the data directory (``store.search_index.LabelIndex``),
+Details: each member's statements, what every node they link to shows and each graph's source
+(:meth:`Search.detail`: what ``entities.entity`` makes from the store, without a query to it).
+
+All are served by one SQLite file in the data directory (``store.search_index.LabelIndex``),
 never by a REGEX scan or an ``ORDER BY`` of the store. The index is kept in step with the store:
 each accepted write re-indexes the subjects it touched (:meth:`Search.refresh`); an index
 behind the store's version (built before an ``ilbirs load``, or never) is rebuilt before it
@@ -24,6 +27,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import PROV, RDFS
@@ -139,6 +143,8 @@ class Search:
         self.index = index
         self._classes: dict[str, list[str]] | None = None
         self._rebuilding = threading.Lock()
+        # References (per language) and sources details read from the index, for one version.
+        self._read: tuple[int | None, dict[tuple[str, str, tuple[str, ...]], Ref | Source]] = (None, {})
 
     def _collections_of(self, store: Store, *, fresh: bool) -> dict[str, list[str]]:
         """Class IRI -> the collections whose members it makes; read from the ontology once,
@@ -272,6 +278,7 @@ class Search:
             details=self._details(store, sorted({iri for _, iri in members})),
             sources=self._sources(store) if sources else None,
         )
+        self._read = (None, {})
 
     def rebuild(self, store: Store, version: int) -> None:
         """Index every entity again, as the store is at ``version``."""
@@ -335,22 +342,40 @@ class Search:
         """The detail of a member, as ``entities.entity`` makes it from the store (tested
         equal), made from the index alone: its statements, what the nodes it links to show,
         and its graphs' sources. ``None`` for a node that is no member (not indexed). Without
-        a store query, so cheap enough for the event loop (a point read and two batched reads
-        of SQLite)."""
+        a store query, so cheap enough for the event loop: a point read of SQLite, and the
+        references and sources this process has not read at the index's version yet (details
+        link to the same classes, properties and places again and again)."""
+        version = self.index.version
         found = self.index.statements(str(iri))
         if found is None:
             return None
         statements = json.loads(found)
+        if self._read[0] != version or len(self._read[1]) > 100_000:
+            self._read = (version, {})  # a write changed the index: read again
+        read = self._read[1]
+        asked = tuple(languages)
         nodes = linked_nodes(str(iri), statements)
-        shown = {
-            node: (tuple(types), prefs, labels)
-            for node, types, prefs, labels in self.index.shown(nodes).values()
-        }
-        sources = {
-            graph: Source(graph, source, label, url)
-            for graph, (source, label, url) in self.index.sources(graphs_of(statements)).items()
-        }
-        return assemble(str(iri), statements, languages, shown, sources)
+        missing = [n for n in nodes if ("ref", n, asked) not in read]
+        if missing:
+            shown = self.index.shown(missing)
+            for node in missing:
+                _, types, prefs, labels = shown.get(node, (node, [], [], []))
+                read[("ref", node, asked)] = Ref(node, tuple(types), shown_label(prefs, labels, languages))
+        graphs = graphs_of(statements)
+        unread = [g for g in graphs if ("source", g, ()) not in read]
+        if unread:
+            sources = self.index.sources(unread)
+            for graph in unread:
+                source, label, url = sources.get(graph, (None, None, None))
+                read[("source", graph, ())] = Source(graph, source, label, url)
+        linked = {n: cast(Ref, read[("ref", n, asked)]) for n in nodes}
+        return assemble(
+            str(iri),
+            statements,
+            languages,
+            linked,
+            {g: cast(Source, read[("source", g, ())]) for g in graphs},
+        )
 
     def page(
         self,

@@ -5,7 +5,10 @@ One row per (entity, label, collection) in ``entries`` (indexed by entity, so a 
 replaces an entity's rows without a scan), and the FTS5 table ``labels`` over it (external
 content, kept in step by triggers). And the member index of the API's lists: ``members``
 (collection, IRI: pages in IRI order from a B-tree, whatever the size of the collection) and
-``facets`` (collection, facet, value, IRI: what each filter reads, precomputed). The ``unicode61`` tokenizer with ``remove_diacritics 2``
+``facets`` (collection, facet, value, IRI: what each filter reads, precomputed). And what the
+API's details are made from: ``details`` (each member's statements, as JSON), ``shown`` (what a
+reference to each typed or labelled node shows) and ``sources`` (each graph's source). The
+``unicode61`` tokenizer with ``remove_diacritics 2``
 folds case and diacritics in every script (Latin, Cyrillic), so "umai", "Umai" and "Ümai" are
 one word. The file lives in the data directory; the workers of one host share it (WAL mode:
 readers never wait for the writer). The store version the index reflects is kept with it.

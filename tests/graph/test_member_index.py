@@ -11,7 +11,7 @@ import pytest
 from rdflib import XSD, Literal, URIRef
 
 from ilbirs.graph import load_bundle
-from ilbirs.graph.changes import QuadChange, apply_change
+from ilbirs.graph.changes import QuadChange, apply_change, current_version
 from ilbirs.graph.entities import COLLECTIONS, entity, filter_value, page
 from ilbirs.graph.errors import InvalidValueError
 from ilbirs.graph.search import Search
@@ -87,7 +87,7 @@ def writable(tmp_path: Path) -> tuple[EmbeddedStore, Search]:
     store = EmbeddedStore()
     load_bundle(store)
     index = Search(LabelIndex(tmp_path / "index.sqlite"))
-    index.rebuild(store, version=1)
+    index.rebuild(store, version=current_version(store))
     return store, index
 
 
