@@ -506,11 +506,8 @@ async def get_entity(
     _only(request, {"lang"})
     chosen = _collection(collection)
     kind = choose(request, ["application/json", "application/ld+json", GEOJSON])
-    if id.startswith(("http://", "https://")) and ABSOLUTE_IRI.match(id):
-        iri = URIRef(id)  # a member whose IRI is not an Ilbirs one (imported, or synthetic data)
-    elif _ID.fullmatch(id):
-        iri = URIRef(f"{ID_BASE}{chosen.segment}/{id}")
-    else:  # no IRI has such a segment: nothing to look up
+    iri = _iri_of(chosen, id)
+    if iri is None:  # no IRI has such a segment: nothing to look up
         raise ProblemError(404, "Not found", f"no {chosen.segment} has the id {id[:60]!r}")
     store: Store = request.app.state.store
     try:
@@ -542,20 +539,32 @@ async def get_entity(
     return JSONResponse(entity_json(found), headers=BY_LANGUAGE)
 
 
-#: The path of an entity by its id: ``/api/v1/<collection>/<id>``.
-_DETAIL_PATH = re.compile(r"/api/v1/([a-z-]+)/([^/]+)")
+def _iri_of(collection: Collection, id: str) -> URIRef | None:
+    """The IRI a detail's path names: ``https://w3id.org/ilbirs/id/<segment>/<id>``, or the IRI
+    itself in place of the id; ``None`` when no IRI has such an id."""
+    if id.startswith(("http://", "https://")) and ABSOLUTE_IRI.match(id):
+        return URIRef(id)  # a member whose IRI is not an Ilbirs one (imported, or synthetic data)
+    if _ID.fullmatch(id):
+        return URIRef(f"{ID_BASE}{collection.segment}/{id}")
+    return None
+
+
+#: The path of an entity: ``/api/v1/<collection>/<id or IRI>``.
+_DETAIL_PATH = re.compile(r"/api/v1/([a-z-]+)/(.+)", re.DOTALL)
 
 
 def early_detail(scope: Scope) -> Response | None:
-    """The answer to a plain ``GET`` of a member's detail (JSON, by its id, ``lang=`` the only
-    parameter) from the detail index, before routing: what :func:`get_entity` answers (tested
+    """The answer to a plain ``GET`` of a member's detail (JSON, by its id or IRI, ``lang=`` the
+    only parameter) from the detail index, before routing: what :func:`get_entity` answers (tested
     byte for byte), without FastAPI's routing and parameters, the thread hop or a store query
     (measured: see the README's JSON API benchmark). ``None`` for every other request, and
     when the index is not at the store's version as this worker knows it: the route answers
     those. Called by ``cache.AnswerFromCache`` for requests without credentials while
     anonymous reading is on (the route's own check would pass)."""
     match = _DETAIL_PATH.fullmatch(scope["path"])
-    if match is None or match[1] not in COLLECTIONS or not _ID.fullmatch(match[2]):
+    collection = COLLECTIONS.get(match[1]) if match is not None else None
+    iri = _iri_of(collection, match[2]) if match is not None and collection is not None else None
+    if iri is None:
         return None
     pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
     if len(pairs) > 1 or any(name != "lang" for name, _ in pairs):
@@ -572,7 +581,6 @@ def early_detail(scope: Scope) -> Response | None:
     try:
         if known is None or searcher.index.version != known:
             return None
-        iri = URIRef(f"{ID_BASE}{COLLECTIONS[match[1]].segment}/{match[2]}")
         found = searcher.detail(iri, languages(request, pairs[0][1] if pairs else None))
     except sqlite3.Error:
         return None  # the route answers (from the store)

@@ -3,6 +3,7 @@ Oxigraph engine, in one run, on generated data (``ilbirs generate``, seed 1).
 
     .venv/bin/python benchmarks/api.py                      # 100k and 1M triples (~10 min)
     .venv/bin/python benchmarks/api.py --triples 100000 --seconds 4
+    .venv/bin/python benchmarks/api.py --triples 1000000 --workloads detail
 
 Workloads, at 8 and 32 concurrent clients (the client, CPU accounting and set-up of
 ``benchmarks/sparql.py``):
@@ -97,6 +98,8 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
             ),
         }
         for workload, (api_make, engine_make) in workloads.items():
+            if workload.split()[-1] not in args.workloads:
+                continue
             for target, make in ((api, api_make), (direct, engine_make)):
                 asyncio.run(drive(target, 4, 1.0, make, as_path=target is api))  # warm up
                 for clients in args.clients:
@@ -131,6 +134,7 @@ def main() -> None:
     parser.add_argument("--triples", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--workloads", nargs="+", default=["detail", "list", "search"])
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPU(s); Python {sys.version.split()[0]}", flush=True)
     rows = [row for size in args.triples for row in bench(size, args)]

@@ -337,6 +337,7 @@ def test_a_detail_answered_before_routing_is_the_routes_answer(served: tuple[str
         "animals/umai",
         "protected-areas/khan-tengri",
         "corridors/ak-ilbirs",
+        "corridors/https://w3id.org/ilbirs/id/corridor/ak-ilbirs",  # by its IRI
         "species/panthera-uncia",
     ]:
         for query in ["", "?lang=ru", "?lang=ky,ru"]:
