@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Annotated
 from urllib.parse import parse_qsl
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -536,7 +537,13 @@ async def get_entity(
         found = await run_in_threadpool(detail)
     except EntityNotFoundError as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
-    return JSONResponse(entity_json(found), headers=BY_LANGUAGE)
+    return json_answer(entity_json(found))
+
+
+def json_answer(content: object) -> Response:
+    """A JSON answer whose labels follow the languages asked for, written by orjson (compact,
+    UTF-8: what ``JSONResponse`` writes, in a tenth of the time)."""
+    return Response(orjson.dumps(content), media_type="application/json", headers=BY_LANGUAGE)
 
 
 def _iri_of(collection: Collection, id: str) -> URIRef | None:
@@ -584,4 +591,4 @@ def early_detail(scope: Scope) -> Response | None:
         found = searcher.detail(iri, languages(request, pairs[0][1] if pairs else None))
     except sqlite3.Error:
         return None  # the route answers (from the store)
-    return None if found is None else JSONResponse(entity_json(found), headers=BY_LANGUAGE)
+    return None if found is None else json_answer(entity_json(found))

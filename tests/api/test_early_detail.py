@@ -62,7 +62,7 @@ def test_an_early_answer_is_the_detail_the_store_gives(
     id = id.rsplit("/", 1)[-1]
     iri = URIRef({"animals": "https://w3id.org/ilbirs/id/animal/", "protected-areas": "https://w3id.org/ilbirs/id/protected-area/", "corridors": "https://w3id.org/ilbirs/id/corridor/"}[segment] + id)  # fmt: skip
     made = entity_json(entity(bundle_store, iri, languages=languages))
-    assert answer.body == JSONResponse(made, headers=BY_LANGUAGE).body
+    assert answer.body == JSONResponse(made, headers=BY_LANGUAGE).body  # what the stdlib writes
     assert dict(answer.headers) == dict(JSONResponse(made, headers=BY_LANGUAGE).headers)
     assert EntityModel.model_validate(made).model_dump(mode="json") == made  # the documented schema
 
