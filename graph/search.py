@@ -144,7 +144,10 @@ class Search:
         self._classes: dict[str, list[str]] | None = None
         self._rebuilding = threading.Lock()
         # References (per language) and sources details read from the index, for one version.
-        self._read: tuple[int | None, dict[tuple[str, str, tuple[str, ...]], Ref | Source]] = (None, {})
+        self._read: tuple[int | None, dict[tuple[str, str, tuple[str, ...]], Ref | Source | None]] = (
+            None,
+            {},
+        )
 
     def _collections_of(self, store: Store, *, fresh: bool) -> dict[str, list[str]]:
         """Class IRI -> the collections whose members it makes; read from the ontology once,
@@ -325,16 +328,34 @@ class Search:
         }
         self._index(store, sorted(set(subjects) | dependents), version, sources=sources)
 
+    def _memo(self) -> dict[tuple[str, str, tuple[str, ...]], Ref | Source | None]:
+        """What this process has read from the index at its current version: references (per
+        languages asked for) and sources. A write changes the version and empties it."""
+        version = self.index.version
+        if self._read[0] != version or len(self._read[1]) > 100_000:
+            self._read = (version, {})
+        return self._read[1]
+
+    def _shown_refs(self, nodes: Sequence[str], languages: Sequence[str]) -> dict[str, Ref | None]:
+        """The references of ``nodes`` as the index shows them (``None``: not in it)."""
+        read, asked = self._memo(), tuple(languages)
+        missing = [n for n in nodes if ("ref", n, asked) not in read]
+        if missing:
+            shown = self.index.shown(missing)
+            for node in missing:
+                found = shown.get(node)
+                read[("ref", node, asked)] = (
+                    None
+                    if found is None
+                    else Ref(node, tuple(found[1]), shown_label(found[2], found[3], languages))
+                )
+        return {n: cast(Ref | None, read[("ref", n, asked)]) for n in nodes}
+
     def refs(self, store: Store, members: Sequence[URIRef], languages: Sequence[str]) -> dict[URIRef, Ref]:
         """``{id, type, label}`` of members, as ``entities.refs`` resolves them, read from the
         index (no query to the store; tested equal); a node the index lacks from the store."""
-        found = self.index.shown([str(m) for m in members])
-        resolved = {}
-        for member in members:
-            if str(member) in found:
-                _, types, prefs, labels = found[str(member)]
-                label = shown_label(prefs, labels, languages)
-                resolved[member] = Ref(str(member), tuple(types), label)
+        got = self._shown_refs([str(m) for m in members], languages)
+        resolved = {m: ref for m in members if (ref := got[str(m)]) is not None}
         missing = [m for m in members if m not in resolved]
         return {**resolved, **(refs(store, missing, languages) if missing else {})}
 
@@ -345,22 +366,13 @@ class Search:
         a store query, so cheap enough for the event loop: a point read of SQLite, and the
         references and sources this process has not read at the index's version yet (details
         link to the same classes, properties and places again and again)."""
-        version = self.index.version
+        read = self._memo()
         found = self.index.statements(str(iri))
         if found is None:
             return None
         statements = json.loads(found)
-        if self._read[0] != version or len(self._read[1]) > 100_000:
-            self._read = (version, {})  # a write changed the index: read again
-        read = self._read[1]
-        asked = tuple(languages)
         nodes = linked_nodes(str(iri), statements)
-        missing = [n for n in nodes if ("ref", n, asked) not in read]
-        if missing:
-            shown = self.index.shown(missing)
-            for node in missing:
-                _, types, prefs, labels = shown.get(node, (node, [], [], []))
-                read[("ref", node, asked)] = Ref(node, tuple(types), shown_label(prefs, labels, languages))
+        linked = {n: ref or Ref(n, (), None) for n, ref in self._shown_refs(nodes, languages).items()}
         graphs = graphs_of(statements)
         unread = [g for g in graphs if ("source", g, ()) not in read]
         if unread:
@@ -368,7 +380,6 @@ class Search:
             for graph in unread:
                 source, label, url = sources.get(graph, (None, None, None))
                 read[("source", graph, ())] = Source(graph, source, label, url)
-        linked = {n: cast(Ref, read[("ref", n, asked)]) for n in nodes}
         return assemble(
             str(iri),
             statements,

@@ -156,6 +156,12 @@ def _wal(db: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def _best(found: Iterable[tuple[str, tuple[int, str, str, str]]], limit: int) -> list[LabelHit]:
+    """The first ``limit`` hits of (IRI, (rank, label, lang, collection)), by rank, then IRI."""
+    ranked = sorted(found, key=lambda item: (item[1][0], item[0]))[:limit]
+    return [LabelHit(iri, label, lang, c, float(rank)) for iri, (rank, label, lang, c) in ranked]
+
+
 class LabelIndex:
     """The label index in the SQLite file at ``path`` (created when missing)."""
 
@@ -316,7 +322,7 @@ class LabelIndex:
         """
         db = self._connect()
         match = " ".join(terms)
-        best: dict[str, LabelHit] = {}
+        best: dict[str, tuple[int, str, str, str]] = {}  # IRI -> (rank, label, lang, collection)
         after, batch = -1, CANDIDATES * limit
         while True:
             rows = db.execute(
@@ -328,16 +334,16 @@ class LabelIndex:
             for rowid, iri, label, lang, in_collection in rows:
                 if collection is not None and in_collection != collection:
                     continue
-                hit = LabelHit(iri, label, lang, in_collection, float(rowid >> 32))
+                rank = rowid >> 32
                 kept = best.get(iri)
-                if kept is None or (hit.rank, hit.label) < (kept.rank, kept.label):
-                    best[iri] = hit
+                if kept is None or (rank, label) < (kept[0], kept[1]):
+                    best[iri] = (rank, label, lang, in_collection)
             if len(rows) < batch:  # every match read
-                return sorted(best.values(), key=lambda h: (h.rank, h.id))[:limit]
+                return _best(best.items(), limit)
             after = rows[-1][0]
-            final = [hit for hit in best.values() if hit.rank < after >> 32]  # none shorter unread
+            final = [item for item in best.items() if item[1][0] < after >> 32]  # none shorter unread
             if len(final) >= limit:
-                return sorted(final, key=lambda h: (h.rank, h.id))[:limit]
+                return _best(final, limit)
             batch *= 4
 
     @staticmethod
