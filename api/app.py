@@ -71,8 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN at run time.
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
-    # GET /sparql and /api/v1: ETags, repeats answered before routing; so are members' details
-    app.add_middleware(AnswerFromCache, early=v1.early_detail)
+    # GET /sparql and /api/v1: ETags, repeats answered before routing; so are details, lists, searches
+    app.add_middleware(AnswerFromCache, early=v1.early_answer)
     app.include_router(sparql.router)
     app.include_router(v1.router)
     app.include_router(graphs.router)

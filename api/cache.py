@@ -231,7 +231,7 @@ class AnswerFromCache:
 
     ``Cache-Control: no-cache`` gets an answer made afresh (kept for the requests after it).
     An ``/api/v1`` request the cache does not answer goes to ``early`` first (a responder
-    for requests it can answer before routing, ``v1.early_detail``), then to the routes.
+    for requests it can answer before routing, ``v1.early_answer``), then to the routes.
     Requests with credentials, and every request when anonymous queries are off, go to the
     routes untouched (their checks decide). Every accepted write moves the version on, so no
     answer from before a write is given after it.

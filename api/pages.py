@@ -182,17 +182,17 @@ async def search_page(request: Request, q: str = "") -> Response:
     if q.strip():
         from .v1 import search  # the same search, shaped for the page
 
-        result = await search(request, q[:200], collection=None, limit=20, lang=None)
+        found = await search(request, q[:200], collection=None, limit=20, lang=None)
         hits = [
             {
-                "href": local_href(h.id),
-                "id": h.id,
-                "label": h.label,
+                "href": local_href(h.ref.id),
+                "id": h.ref.id,
+                "label": h.ref.label,
                 "matched": h.matched,
-                "lang": h.matched_lang,
+                "lang": h.lang or None,
                 "collection": h.collection,
             }
-            for h in result.items
+            for h in found
         ]
     return TEMPLATES.TemplateResponse(request, "search.html", {"q": q, "hits": hits}, headers=BY_LANGUAGE)
 

@@ -41,6 +41,7 @@ from ilbirs.graph.entities import (
     filter_value,
     refs,
 )
+from ilbirs.graph.errors import InvalidValueError
 from ilbirs.graph.geometry import geometries, to_geojson
 from ilbirs.graph.jsonld import CONTEXT, entity_document
 from ilbirs.graph.search import Search, SearchHit
@@ -61,7 +62,7 @@ from .docs import (
 from .errors import ProblemError
 from .sparql import ABSOLUTE_IRI, choose
 
-__all__ = ["early_detail", "entity_json", "router"]
+__all__ = ["early_answer", "entity_json", "page_json", "router", "search_json"]
 
 router = APIRouter(prefix="/api/v1", tags=["JSON API"])
 
@@ -338,17 +339,17 @@ async def search_entities(
     type: Annotated[str | None, Query(description="A collection: `animals`, `protected-areas` …")] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     lang: Annotated[str | None, Query(description="Label languages, e.g. `ky,ru`")] = None,
-) -> JSONResponse:
+) -> Response:
     """Entities whose labels or names (in any language: en, ru, ky …) start with the words of
     ``q``; case and diacritics do not matter; best first."""
     _only(request, {"q", "type", "limit", "lang"})
-    found = await search(request, q, collection=type, limit=limit, lang=lang)
-    return JSONResponse(found.model_dump(mode="json"), headers=BY_LANGUAGE)
+    hits = await search(request, q, collection=type, limit=limit, lang=lang)
+    return json_answer(search_json(hits, q, limit))
 
 
 async def search(
     request: Request, q: str, *, collection: str | None, limit: int, lang: str | None
-) -> SearchModel:
+) -> list[SearchHit]:
     """The search of ``/api/v1/search`` (and of the search page)."""
     require(request, "reader")
     store: Store = request.app.state.store
@@ -357,23 +358,27 @@ async def search(
     def run() -> list[SearchHit]:
         return current_search(request).find(store, q, collection=collection, limit=limit, languages=asked)
 
-    hits = await run_in_threadpool(run)
-    return SearchModel(
-        query=q,
-        limit=limit,
-        items=[
-            HitModel(
-                id=h.ref.id,
-                type=list(h.ref.types),
-                label=h.ref.label,
-                matched=h.matched,
-                matched_lang=h.lang or None,
-                collection=h.collection,
-                href=api_href_of(h.collection, h.ref.id),
-            )
+    return await run_in_threadpool(run)
+
+
+def search_json(hits: list[SearchHit], q: str, limit: int) -> dict[str, object]:
+    """A search's answer, as ``SearchModel`` serialises it (tested equal)."""
+    return {
+        "query": q,
+        "items": [
+            {
+                "id": h.ref.id,
+                "type": list(h.ref.types),
+                "label": h.ref.label,
+                "matched": h.matched,
+                "matched_lang": h.lang or None,
+                "collection": h.collection,
+                "href": api_href_of(h.collection, h.ref.id),
+            }
             for h in hits
         ],
-    )
+        "limit": limit,
+    }
 
 
 def api_href_of(collection: str, iri: str) -> str:
@@ -441,16 +446,7 @@ async def list_collection(
         )
 
     found = await run_in_threadpool(run)
-    next_url = None
-    if found.next_after is not None:
-        query = {
-            **given,
-            "limit": str(limit),
-            "after": found.next_after,
-            **({"lang": lang} if lang else {}),
-            **({"sort": sort} if sort != "id" else {}),
-        }
-        next_url = str(request.url.replace_query_params(**query))
+    next_url = _next_url(request, given, limit, found, lang, sort)
     if kind == GEOJSON:
         shapes = await run_in_threadpool(geometries, store, [URIRef(r.id) for r in found.items])
         collection_document = {
@@ -460,14 +456,34 @@ async def list_collection(
             "links": [{"rel": "next", "href": next_url, "type": GEOJSON}] if next_url else [],
         }
         return JSONResponse(collection_document, media_type=GEOJSON, headers=BY_LANGUAGE)
-    model = PageModel(
-        collection=chosen.name,
-        items=[_ref(r) for r in found.items],
-        limit=limit,
-        total=TotalModel(value=found.total, exact=found.total_exact),
-        next=next_url,
-    )
-    return JSONResponse(model.model_dump(mode="json"), headers=BY_LANGUAGE)
+    return json_answer(page_json(chosen, found, limit, next_url))
+
+
+def _next_url(
+    request: Request, given: Mapping[str, str], limit: int, found: Page, lang: str | None, sort: str
+) -> str | None:
+    """The URL of the page after ``found`` (``None`` after the last)."""
+    if found.next_after is None:
+        return None
+    query = {
+        **given,
+        "limit": str(limit),
+        "after": found.next_after,
+        **({"lang": lang} if lang else {}),
+        **({"sort": sort} if sort != "id" else {}),
+    }
+    return str(request.url.replace_query_params(**query))
+
+
+def page_json(chosen: Collection, found: Page, limit: int, next_url: str | None) -> dict[str, object]:
+    """A page of a collection, as ``PageModel`` serialises it (tested equal)."""
+    return {
+        "collection": chosen.name,
+        "items": [_ref_json(r) for r in found.items],
+        "limit": limit,
+        "total": {"value": found.total, "exact": found.total_exact},
+        "next": next_url,
+    }
 
 
 def _feature(collection: str, ref: Ref, shape: BaseGeometry | None) -> dict[str, object]:
@@ -560,35 +576,108 @@ def _iri_of(collection: Collection, id: str) -> URIRef | None:
 _DETAIL_PATH = re.compile(r"/api/v1/([a-z-]+)/(.+)", re.DOTALL)
 
 
-def early_detail(scope: Scope) -> Response | None:
-    """The answer to a plain ``GET`` of a member's detail (JSON, by its id or IRI, ``lang=`` the
-    only parameter) from the detail index, before routing: what :func:`get_entity` answers (tested
-    byte for byte), without FastAPI's routing and parameters, the thread hop or a store query
-    (measured: see the README's JSON API benchmark). ``None`` for every other request, and
-    when the index is not at the store's version as this worker knows it: the route answers
-    those. Called by ``cache.AnswerFromCache`` for requests without credentials while
-    anonymous reading is on (the route's own check would pass)."""
-    match = _DETAIL_PATH.fullmatch(scope["path"])
-    collection = COLLECTIONS.get(match[1]) if match is not None else None
-    iri = _iri_of(collection, match[2]) if match is not None and collection is not None else None
-    if iri is None:
-        return None
-    pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-    if len(pairs) > 1 or any(name != "lang" for name, _ in pairs):
-        return None
-    request = Request(scope)
-    try:
-        if choose(request, ["application/json", "application/ld+json", GEOJSON]) != "application/json":
-            return None
-    except ProblemError:
-        return None
+#: The path of a collection: ``/api/v1/<collection>``.
+_LIST_PATH = re.compile(r"/api/v1/([a-z-]+)")
+#: A ``limit`` as FastAPI reads it, in ASCII digits.
+_DIGITS = re.compile(r"[0-9]{1,4}")
+#: Filters whose values are read in the store (a concept scheme's codes, an event class's
+#: subclasses): lists with them go to the route, which runs off the event loop.
+_READ_IN_STORE = ("concept", "kind")
+
+
+def early_answer(scope: Scope) -> Response | None:
+    """The answer to a plain anonymous ``GET`` of a detail, a page of a collection or a
+    search, made from the index before routing: what the routes answer (tested byte for
+    byte), without FastAPI's routing and parameters or the thread hop (measured: see the
+    README's JSON API benchmark). ``None`` for every other request (other parameters, values
+    the route refuses or must read in the store, GeoJSON or JSON-LD), and whenever the index
+    is not at the store's version as this worker knows it: the routes answer those. Called by
+    ``cache.AnswerFromCache`` for requests without credentials while anonymous reading is on
+    (the routes' own check would pass). Runs on the event loop: the index's reads are B-tree
+    walks and bounded FTS5 reads (a search at 1M triples: ~0.3 ms)."""
+    path = scope["path"]
     state = scope["app"].state
     searcher: Search = state.search
     known = state.version_clock.known()
+    pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    params = dict(pairs)
+    if len(params) != len(pairs):
+        return None  # a parameter given twice: the route decides
     try:
         if known is None or searcher.index.version != known:
             return None
-        found = searcher.detail(iri, languages(request, pairs[0][1] if pairs else None))
-    except sqlite3.Error:
-        return None  # the route answers (from the store)
+        if path == "/api/v1/search":
+            return _early_search(scope, searcher, params)
+        listed = _LIST_PATH.fullmatch(path)
+        if listed is not None:
+            return _early_list(scope, searcher, listed[1], params)
+        return _early_detail(scope, searcher, params)
+    except (sqlite3.Error, InvalidValueError):
+        return None  # the route answers (from the store, or with the error)
+
+
+def _early_search(scope: Scope, searcher: Search, params: dict[str, str]) -> Response | None:
+    q, limit = params.get("q"), params.get("limit", "20")
+    if set(params) - {"q", "type", "limit", "lang"} or q is None or len(q) > 200:
+        return None
+    if not _DIGITS.fullmatch(limit) or not 1 <= int(limit) <= 50:
+        return None
+    asked = languages(Request(scope), params.get("lang"))
+    store: Store = scope["app"].state.store
+    hits = searcher.find(store, q, collection=params.get("type"), limit=int(limit), languages=asked)
+    return json_answer(search_json(hits, q, int(limit)))
+
+
+def _early_list(scope: Scope, searcher: Search, name: str, params: dict[str, str]) -> Response | None:
+    chosen = COLLECTIONS.get(name)
+    if chosen is None:
+        return None
+    filters = {f.param: f for f in chosen.filters}
+    limit, after, sort = params.get("limit", "50"), params.get("after"), params.get("sort", "id")
+    if set(params) - {"limit", "after", "lang", "sort", *filters} or len(sort) > 60:
+        return None
+    if not _DIGITS.fullmatch(limit) or not 1 <= int(limit) <= MAX_LIMIT:
+        return None
+    if after is not None and not ABSOLUTE_IRI.match(after):
+        return None
+    given = {n: params[n] for n in filters if n in params}
+    if any(filters[n].kind in _READ_IN_STORE for n in given):
+        return None
+    request = Request(scope)
+    if not _plain_json(request, ["application/json", GEOJSON]):
+        return None
+    store: Store = scope["app"].state.store
+    bound = [(filters[n], filter_value(store, filters[n], text)) for n, text in given.items()]
+    lang = params.get("lang")
+    found = searcher.page(
+        store,
+        chosen,
+        limit=int(limit),
+        after=after or "",
+        languages=languages(request, lang),
+        filters=bound,
+        sort=sort,
+    )
+    next_url = _next_url(request, given, int(limit), found, lang, sort)
+    return json_answer(page_json(chosen, found, int(limit), next_url))
+
+
+def _early_detail(scope: Scope, searcher: Search, params: dict[str, str]) -> Response | None:
+    match = _DETAIL_PATH.fullmatch(scope["path"])
+    collection = COLLECTIONS.get(match[1]) if match is not None else None
+    iri = _iri_of(collection, match[2]) if match is not None and collection is not None else None
+    if iri is None or set(params) - {"lang"}:
+        return None
+    request = Request(scope)
+    if not _plain_json(request, ["application/json", "application/ld+json", GEOJSON]):
+        return None
+    found = searcher.detail(iri, languages(request, params.get("lang")))
     return None if found is None else json_answer(entity_json(found))
+
+
+def _plain_json(request: Request, offered: list[str]) -> bool:
+    """The answer negotiated is the JSON (not GeoJSON or JSON-LD, not an error)."""
+    try:
+        return choose(request, offered) == "application/json"
+    except ProblemError:
+        return False

@@ -328,10 +328,10 @@ def test_details_follow_every_accepted_write(served: tuple[str, str]) -> None:
         assert taxon_label() == "Schneeleopard"
 
 
-def test_a_detail_answered_before_routing_is_the_routes_answer(served: tuple[str, str]) -> None:
-    """A plain anonymous detail is answered from the detail index before routing; with
-    credentials it goes through the route. Both give the same bytes and headers, in every
-    language, for members of several collections."""
+def test_an_answer_made_before_routing_is_the_routes_answer(served: tuple[str, str]) -> None:
+    """A plain anonymous detail, page or search is answered from the index before routing;
+    with credentials it goes through the route. Both give the same bytes and headers, in
+    every language, for members of several collections, with filters, orders and types."""
     api, token = served
     for path in [
         "animals/umai",
@@ -349,6 +349,22 @@ def test_a_detail_answered_before_routing_is_the_routes_answer(served: tuple[str
                 assert early.headers[header] == routed.headers[header], header
     umai = get(f"{api}/animals/umai?lang=ru", headers={"Cache-Control": "no-cache"})
     assert umai["label"] == "Умай" and len(umai["sources"]) == 5
+    lists_and_searches = [
+        "animals",
+        "protected-areas?country=kg&limit=2",
+        "protected-areas?country=kg&limit=2&sort=-area_ha&lang=ru",
+        "corridors?bbox=60,30,90,50",
+        "events?from=2025-01-01&to=2025-12-31",
+        "search?q=umai",
+        "search?q=snow+leop&type=species&lang=ru",
+        "search?q=%D0%96%D0%B0%D0%BD%D1%8B%D1%88&limit=3",
+    ]
+    for path in lists_and_searches:
+        early = httpx.get(f"{api}/{path}", headers={"Cache-Control": "no-cache"})
+        routed = httpx.get(f"{api}/{path}", headers={"Authorization": f"Bearer {token}"})
+        assert early.status_code == routed.status_code == 200, (path, early.text)
+        assert early.content == routed.content, path
+        assert early.headers["vary"] == routed.headers["vary"] == "Accept, Accept-Language"
 
 
 Quad = tuple[str, str, str, str]

@@ -1,0 +1,156 @@
+"""``v1.early_answer``: the answers to plain detail, list and search requests made before
+routing, from the index (a real embedded store holding the shipped data, and its index),
+equal what the store gives (a detail made from the store; a page listed by SPARQL); and every
+other request is left to the routes. (That they equal the routes' answers byte for byte is
+tested over HTTP: ``test_v1``.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
+
+import orjson
+import pytest
+from fastapi.responses import JSONResponse
+from rdflib import URIRef
+
+from ilbirs.api.cache import VersionClock
+from ilbirs.api.v1 import BY_LANGUAGE, EntityModel, PageModel, SearchModel, early_answer, entity_json
+from ilbirs.graph.entities import COLLECTIONS, entity, page
+from ilbirs.graph.search import Search
+from ilbirs.graph.store import EmbeddedStore
+from ilbirs.graph.store.search_index import LabelIndex
+
+UMAI = "https://w3id.org/ilbirs/id/animal/umai"
+
+
+@pytest.fixture(scope="module")
+def app(bundle_store: EmbeddedStore, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """What ``early_answer`` reads of the app: the store, its index (at version 1) and the
+    version clock."""
+    search = Search(LabelIndex(Path(tmp_path_factory.mktemp("early")) / "index.sqlite"))
+    search.rebuild(bundle_store, version=1)
+    clock = VersionClock(ttl_s=3600)
+    clock.wrote(1)
+    return SimpleNamespace(state=SimpleNamespace(search=search, version_clock=clock, store=bundle_store))
+
+
+def scope(app: SimpleNamespace, path: str, query: bytes = b"", **headers: str) -> dict[str, object]:
+    return {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "query_string": query,
+        "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()],
+        "app": app,
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "languages"),
+    [
+        ("/api/v1/animals/umai", b"", []),
+        ("/api/v1/animals/umai", b"lang=ru", ["ru"]),
+        ("/api/v1/protected-areas/khan-tengri", b"lang=ky%2Cru", ["ky", "ru"]),
+        ("/api/v1/corridors/ak-ilbirs", b"", []),
+        ("/api/v1/corridors/https://w3id.org/ilbirs/id/corridor/ak-ilbirs", b"", []),  # by its IRI
+    ],
+)
+def test_an_early_answer_is_the_detail_the_store_gives(
+    bundle_store: EmbeddedStore, app: SimpleNamespace, path: str, query: bytes, languages: list[str]
+) -> None:
+    answer = early_answer(scope(app, path, query, accept="application/json"))
+    assert answer is not None
+    segment, id = path.removeprefix("/api/v1/").split("/", 1)
+    id = id.rsplit("/", 1)[-1]
+    iri = URIRef({"animals": "https://w3id.org/ilbirs/id/animal/", "protected-areas": "https://w3id.org/ilbirs/id/protected-area/", "corridors": "https://w3id.org/ilbirs/id/corridor/"}[segment] + id)  # fmt: skip
+    made = entity_json(entity(bundle_store, iri, languages=languages))
+    assert answer.body == JSONResponse(made, headers=BY_LANGUAGE).body  # what the stdlib writes
+    assert dict(answer.headers) == dict(JSONResponse(made, headers=BY_LANGUAGE).headers)
+    assert EntityModel.model_validate(made).model_dump(mode="json") == made  # the documented schema
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "headers"),
+    [
+        ("/api/v1/animals/umai", b"", {"accept": "application/ld+json"}),  # JSON-LD: the route
+        ("/api/v1/animals/umai", b"", {"accept": "application/geo+json"}),
+        ("/api/v1/animals/umai", b"", {"accept": "text/csv"}),  # 406: the route says it
+        ("/api/v1/animals/umai", b"limit=3", {}),  # an unknown parameter: the route's 400
+        ("/api/v1/animals/umai", b"lang=ru&lang=en", {}),
+        ("/api/v1/animals/nobody", b"", {}),  # not a member: the route's 404
+        ("/api/v1/beasts/umai", b"", {}),
+        ("/api/v1/animals/urn:x/y", b"", {}),  # no IRI has such an id
+        ("/api/v1/animals", b"after=nope", {}),  # not an IRI: the route's 400
+        ("/api/v1/animals", b"limit=0", {}),
+        ("/api/v1/animals", b"limit=201", {}),
+        ("/api/v1/animals", b"limit=%EF%BC%92", {}),  # a digit, not an ASCII one
+        ("/api/v1/animals", b"sort=weight", {}),  # no such order
+        ("/api/v1/animals", b"colour=grey", {}),
+        ("/api/v1/animals", b"sex=female", {}),  # a concept: read in the store, by the route
+        ("/api/v1/events", b"kind=AnimalTransfer", {}),
+        ("/api/v1/protected-areas", b"", {"accept": "application/geo+json"}),
+        ("/api/v1/protected-areas", b"min_area_ha=lots", {}),
+        ("/api/v1/search", b"", {}),  # no q
+        ("/api/v1/search", b"q=%3F%3F", {}),  # no word
+        ("/api/v1/search", b"q=umai&type=beasts", {}),
+        ("/api/v1/search", b"q=umai&limit=51", {}),
+        ("/api/v1/search", b"q=" + b"a" * 201, {}),
+        ("/api/v1", b"", {}),
+        ("/api/v1/context.jsonld", b"", {}),
+    ],
+)
+def test_every_other_request_goes_to_the_route(
+    app: SimpleNamespace, path: str, query: bytes, headers: dict[str, str]
+) -> None:
+    assert early_answer(scope(app, path, query, **headers)) is None
+
+
+def test_an_index_behind_the_store_leaves_details_to_the_route(app: SimpleNamespace) -> None:
+    behind = SimpleNamespace(
+        state=SimpleNamespace(search=app.state.search, version_clock=VersionClock(ttl_s=3600))
+    )
+    behind.state.version_clock.wrote(2)  # a write this index has not seen
+    assert early_answer(scope(behind, "/api/v1/animals/umai")) is None
+    assert early_answer(scope(app, "/api/v1/animals/umai")) is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "filters"),
+    [
+        ("animals", b"", {}),
+        ("protected-areas", b"country=kg&limit=3", {"place": "https://w3id.org/ilbirs/id/country/kg"}),
+        ("animals", b"place=ru&lang=ru", {"place": "https://w3id.org/ilbirs/id/country/ru"}),
+    ],
+)
+def test_an_early_page_is_the_page_sparql_lists(
+    bundle_store: EmbeddedStore, app: SimpleNamespace, name: str, query: bytes, filters: dict[str, str]
+) -> None:
+    answer = early_answer(scope(app, f"/api/v1/{name}", query, host="example.org"))
+    assert answer is not None
+    document = orjson.loads(answer.body)
+    PageModel.model_validate(document)  # the documented schema
+    limit = int(dict(parse_qsl(query.decode())).get("limit", 50))
+    languages = ["ru"] if b"lang=ru" in query else []
+    bound = {k: URIRef(v) for k, v in filters.items()}
+    expected = page(bundle_store, COLLECTIONS[name], limit=limit, filters=bound, languages=languages)
+    assert [(i["id"], i["label"]) for i in document["items"]] == [(r.id, r.label) for r in expected.items]
+    assert document["total"] == {"value": expected.total, "exact": expected.total_exact}
+    assert (document["next"] is None) == (expected.next_after is None)
+    if document["next"]:
+        assert document["next"].startswith(f"http://example.org/api/v1/{name}?")
+
+
+def test_an_early_search_finds_what_the_index_finds(app: SimpleNamespace) -> None:
+    for query, first in [
+        (b"q=umai", "umai"),
+        (b"q=%D0%96%D0%B0%D0%BD%D1%8B%D1%88", "janish"),
+        (b"q=snow+leop", "panthera-uncia"),
+    ]:
+        answer = early_answer(scope(app, "/api/v1/search", query))
+        assert answer is not None
+        document = orjson.loads(answer.body)
+        SearchModel.model_validate(document)
+        assert document["items"][0]["id"].rsplit("/", 1)[1] == first, query
