@@ -231,13 +231,16 @@ class AnswerFromCache:
 
     ``Cache-Control: no-cache`` gets an answer made afresh (kept for the requests after it).
     An ``/api/v1`` request the cache does not answer goes to ``early`` first (a responder
-    for requests it can answer before routing, ``v1.early_answer``), then to the routes.
+    for requests it can answer before routing, given the store's version as this worker
+    knows it: ``v1.early_answer``), then to the routes.
     Requests with credentials, and every request when anonymous queries are off, go to the
     routes untouched (their checks decide). Every accepted write moves the version on, so no
     answer from before a write is given after it.
     """
 
-    def __init__(self, app: ASGIApp, early: Callable[[Scope], ASGIApp | None] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, early: Callable[[Scope, int | None], ASGIApp | None] | None = None
+    ) -> None:
         self.app, self.early = app, early
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -268,7 +271,7 @@ class AnswerFromCache:
         async def hold(message: Message) -> None:
             messages.append(message)
 
-        answer = self.early(scope) if self.early is not None else None
+        answer = self.early(scope, before) if self.early is not None else None
         await (answer or self.app)(scope, receive, hold)
         start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
         state = scope["app"].state

@@ -585,20 +585,20 @@ _DIGITS = re.compile(r"[0-9]{1,4}")
 _READ_IN_STORE = ("concept", "kind")
 
 
-def early_answer(scope: Scope) -> Response | None:
+def early_answer(scope: Scope, known: int | None) -> Response | None:
     """The answer to a plain anonymous ``GET`` of a detail, a page of a collection or a
     search, made from the index before routing: what the routes answer (tested byte for
     byte), without FastAPI's routing and parameters or the thread hop (measured: see the
     README's JSON API benchmark). ``None`` for every other request (other parameters, values
     the route refuses or must read in the store, GeoJSON or JSON-LD), and whenever the index
-    is not at the store's version as this worker knows it: the routes answer those. Called by
+    is not at the store's version as this worker knows it (``known``; ``None``: not known
+    without asking the store): the routes answer those. Called by
     ``cache.AnswerFromCache`` for requests without credentials while anonymous reading is on
     (the routes' own check would pass). Runs on the event loop: the index's reads are B-tree
     walks and bounded FTS5 reads (a search at 1M triples: ~0.3 ms)."""
     path = scope["path"]
     state = scope["app"].state
     searcher: Search = state.search
-    known = state.version_clock.known()
     pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
     params = dict(pairs)
     if len(params) != len(pairs):
@@ -611,7 +611,7 @@ def early_answer(scope: Scope) -> Response | None:
         listed = _LIST_PATH.fullmatch(path)
         if listed is not None:
             return _early_list(scope, searcher, listed[1], params)
-        return _early_detail(scope, searcher, params)
+        return _early_detail(scope, searcher, params, known)
     except (sqlite3.Error, InvalidValueError):
         return None  # the route answers (from the store, or with the error)
 
@@ -662,7 +662,7 @@ def _early_list(scope: Scope, searcher: Search, name: str, params: dict[str, str
     return json_answer(page_json(chosen, found, int(limit), next_url))
 
 
-def _early_detail(scope: Scope, searcher: Search, params: dict[str, str]) -> Response | None:
+def _early_detail(scope: Scope, searcher: Search, params: dict[str, str], version: int) -> Response | None:
     match = _DETAIL_PATH.fullmatch(scope["path"])
     collection = COLLECTIONS.get(match[1]) if match is not None else None
     iri = _iri_of(collection, match[2]) if match is not None and collection is not None else None
@@ -671,7 +671,7 @@ def _early_detail(scope: Scope, searcher: Search, params: dict[str, str]) -> Res
     request = Request(scope)
     if not _plain_json(request, ["application/json", "application/ld+json", GEOJSON]):
         return None
-    found = searcher.detail(iri, languages(request, params.get("lang")))
+    found = searcher.detail(iri, languages(request, params.get("lang")), version=version)
     return None if found is None else json_answer(entity_json(found))
 
 

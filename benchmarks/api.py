@@ -117,7 +117,7 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
                         )
                     print(
                         f"{workload:14} {clients:3} clients  {target.name:15} {row['rps']:8.1f} req/s  "
-                        f"p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  errors {run.errors}  "
+                        f"p50 {row['p50_ms']:7.2f} ms  p99 {row['p99_ms']:7.1f} ms  errors {run.errors}  "
                         f"server CPU {row['cpu_ms']:.2f} ms/request",
                         flush=True,
                     )
@@ -145,7 +145,7 @@ def main() -> None:
     for r in rows:
         print(
             f"| {r['quads']:,} | {r['workload']} | {r['clients']} | {r['target']} | {r['rps']:.1f} | "
-            f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} |"
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} |"
         )
 
 

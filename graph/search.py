@@ -328,17 +328,25 @@ class Search:
         }
         self._index(store, sorted(set(subjects) | dependents), version, sources=sources)
 
-    def _memo(self) -> dict[tuple[str, str, tuple[str, ...]], Ref | Source | None]:
-        """What this process has read from the index at its current version: references (per
-        languages asked for) and sources. A write changes the version and empties it."""
-        version = self.index.version
+    def _memo(
+        self, version: int | None = None
+    ) -> dict[tuple[str, str, tuple[str, ...]], Ref | Source | None]:
+        """What this process has read from the index at its current version (``version``, if
+        the caller has just read it): references (per languages asked for) and sources. A
+        write changes the version and empties it."""
+        version = self.index.version if version is None else version
         if self._read[0] != version or len(self._read[1]) > 100_000:
             self._read = (version, {})
         return self._read[1]
 
-    def _shown_refs(self, nodes: Sequence[str], languages: Sequence[str]) -> dict[str, Ref | None]:
+    def _shown_refs(
+        self,
+        nodes: Sequence[str],
+        languages: Sequence[str],
+        read: dict[tuple[str, str, tuple[str, ...]], Ref | Source | None] | None = None,
+    ) -> dict[str, Ref | None]:
         """The references of ``nodes`` as the index shows them (``None``: not in it)."""
-        read, asked = self._memo(), tuple(languages)
+        read, asked = self._memo() if read is None else read, tuple(languages)
         missing = [n for n in nodes if ("ref", n, asked) not in read]
         if missing:
             shown = self.index.shown(missing)
@@ -359,20 +367,21 @@ class Search:
         missing = [m for m in members if m not in resolved]
         return {**resolved, **(refs(store, missing, languages) if missing else {})}
 
-    def detail(self, iri: URIRef, languages: Sequence[str]) -> Entity | None:
+    def detail(self, iri: URIRef, languages: Sequence[str], *, version: int | None = None) -> Entity | None:
         """The detail of a member, as ``entities.entity`` makes it from the store (tested
         equal), made from the index alone: its statements, what the nodes it links to show,
         and its graphs' sources. ``None`` for a node that is no member (not indexed). Without
         a store query, so cheap enough for the event loop: a point read of SQLite, and the
         references and sources this process has not read at the index's version yet (details
-        link to the same classes, properties and places again and again)."""
-        read = self._memo()
+        link to the same classes, properties and places again and again). ``version``: the
+        index's, if the caller has just read it."""
+        read = self._memo(version)
         found = self.index.statements(str(iri))
         if found is None:
             return None
         statements = json.loads(found)
         nodes = linked_nodes(str(iri), statements)
-        linked = {n: ref or Ref(n, (), None) for n, ref in self._shown_refs(nodes, languages).items()}
+        linked = {n: ref or Ref(n, (), None) for n, ref in self._shown_refs(nodes, languages, read).items()}
         graphs = graphs_of(statements)
         unread = [g for g in graphs if ("source", g, ()) not in read]
         if unread:
@@ -459,5 +468,9 @@ class Search:
         if collection is not None and collection not in COLLECTIONS:
             raise InvalidValueError(f"`type` is one of: {', '.join(COLLECTIONS)}; not {collection[:60]!r}")
         hits = self.index.search(terms(query), collection=collection, limit=limit)
-        resolved = self.refs(store, [URIRef(h.id) for h in hits], languages)
-        return [SearchHit(resolved[URIRef(h.id)], h.label, h.lang, h.collection, h.rank) for h in hits]
+        found = self._shown_refs([h.id for h in hits], languages)
+        missing = [URIRef(h.id) for h in hits if found[h.id] is None]  # none, when the index is current
+        resolved = (
+            {**found, **{str(m): r for m, r in refs(store, missing, languages).items()}} if missing else found
+        )
+        return [SearchHit(cast(Ref, resolved[h.id]), h.label, h.lang, h.collection, h.rank) for h in hits]
