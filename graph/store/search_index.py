@@ -156,12 +156,6 @@ def _wal(db: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
-def _best(found: Iterable[tuple[str, tuple[int, str, str, str]]], limit: int) -> list[LabelHit]:
-    """The first ``limit`` hits of (IRI, (rank, label, lang, collection)), by rank, then IRI."""
-    ranked = sorted(found, key=lambda item: (item[1][0], item[0]))[:limit]
-    return [LabelHit(iri, label, lang, c, float(rank)) for iri, (rank, label, lang, c) in ranked]
-
-
 class LabelIndex:
     """The label index in the SQLite file at ``path`` (created when missing)."""
 
@@ -322,29 +316,45 @@ class LabelIndex:
         """
         db = self._connect()
         match = " ".join(terms)
-        best: dict[str, tuple[int, str, str, str]] = {}  # IRI -> (rank, label, lang, collection)
+        # IRI -> (its first matching row: its shortest label, the least of equal length, since
+        # an entity's rows are written together in (length, label, lang, collection) order;
+        # the collection of that row).
+        best: dict[str, tuple[int, str]] = {}
         after, batch = -1, CANDIDATES * limit
         while True:
             rows = db.execute(
-                """SELECT e.rowid, e.id, e.label, e.lang, e.collection
+                """SELECT e.rowid, e.id, e.collection
                 FROM (SELECT rowid FROM labels WHERE labels MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?) AS m
                 JOIN entries AS e ON e.rowid = m.rowid ORDER BY e.rowid""",
                 [match, after, batch],
             ).fetchall()
-            for rowid, iri, label, lang, in_collection in rows:
-                if collection is not None and in_collection != collection:
-                    continue
-                rank = rowid >> 32
-                kept = best.get(iri)
-                if kept is None or (rank, label) < (kept[0], kept[1]):
-                    best[iri] = (rank, label, lang, in_collection)
+            for rowid, iri, in_collection in rows:
+                if iri not in best and (collection is None or in_collection == collection):
+                    best[iri] = (rowid, in_collection)
             if len(rows) < batch:  # every match read
-                return _best(best.items(), limit)
+                return self._hits(db, best.items(), limit)
             after = rows[-1][0]
-            final = [item for item in best.items() if item[1][0] < after >> 32]  # none shorter unread
+            final = [item for item in best.items() if item[1][0] >> 32 < after >> 32]  # none shorter unread
             if len(final) >= limit:
-                return _best(final, limit)
+                return self._hits(db, final, limit)
             batch *= 4
+
+    @staticmethod
+    def _hits(
+        db: sqlite3.Connection, found: Iterable[tuple[str, tuple[int, str]]], limit: int
+    ) -> list[LabelHit]:
+        """The first ``limit`` of (IRI, (row, collection)) by rank, then IRI, with the label
+        and language of their rows."""
+        ranked = sorted(found, key=lambda item: (item[1][0] >> 32, item[0]))[:limit]
+        rowids = [rowid for _, (rowid, _) in ranked]
+        marks = ", ".join("?" * len(rowids))  # one mark per row (at most 50); the rows are parameters
+        labels = {
+            r: (label, lang)
+            for r, label, lang in db.execute(
+                f"SELECT rowid, label, lang FROM entries WHERE rowid IN ({marks})", rowids
+            )
+        }
+        return [LabelHit(iri, *labels[rowid], c, float(rowid >> 32)) for iri, (rowid, c) in ranked]
 
     @staticmethod
     def _meta(db: sqlite3.Connection, key: str) -> int | None:
