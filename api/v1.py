@@ -599,7 +599,8 @@ def early_answer(scope: Scope, known: int | None) -> Response | None:
     path = scope["path"]
     state = scope["app"].state
     searcher: Search = state.search
-    pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    query_string = scope["query_string"]
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else []
     params = dict(pairs)
     if len(params) != len(pairs):
         return None  # a parameter given twice: the route decides
@@ -675,8 +676,14 @@ def _early_detail(scope: Scope, searcher: Search, params: dict[str, str], versio
     return None if found is None else json_answer(entity_json(found))
 
 
+#: ``Accept`` headers that choose the JSON among every offer (the first offered), at once.
+_JSON_FIRST = frozenset([None, "*/*", "application/json"])
+
+
 def _plain_json(request: Request, offered: list[str]) -> bool:
     """The answer negotiated is the JSON (not GeoJSON or JSON-LD, not an error)."""
+    if request.headers.get("accept") in _JSON_FIRST:
+        return True
     try:
         return choose(request, offered) == "application/json"
     except ProblemError:
