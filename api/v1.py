@@ -541,19 +541,19 @@ async def get_entity(
             return JSONResponse(document, media_type="application/ld+json", headers={"Vary": "Accept"})
         asked = languages(request, lang)
 
-        def detail() -> Entity:
+        def detail() -> dict[str, object]:
             searcher: Search = request.app.state.search
             clock: VersionClock = request.app.state.version_clock
             if searcher.index.version == clock.version(lambda: current_version(store)):
-                indexed = searcher.detail(iri, asked)
+                indexed = searcher.detail_document(iri, asked)
                 if indexed is not None:
                     return indexed
-            return entity(store, iri, languages=asked, lookups=current_lookups(request))
+            return entity_json(entity(store, iri, languages=asked, lookups=current_lookups(request)))
 
         found = await run_in_threadpool(detail)
     except EntityNotFoundError as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
-    return json_answer(entity_json(found))
+    return json_answer(found)
 
 
 def json_answer(content: object) -> Response:
@@ -672,8 +672,8 @@ def _early_detail(scope: Scope, searcher: Search, params: dict[str, str], versio
     request = Request(scope)
     if not _plain_json(request, ["application/json", "application/ld+json", GEOJSON]):
         return None
-    found = searcher.detail(iri, languages(request, params.get("lang")), version=version)
-    return None if found is None else json_answer(entity_json(found))
+    found = searcher.detail_document(iri, languages(request, params.get("lang")), version=version)
+    return None if found is None else json_answer(found)
 
 
 #: ``Accept`` headers that choose the JSON among every offer (the first offered), at once.

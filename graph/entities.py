@@ -52,6 +52,7 @@ __all__ = [
     "Text",
     "Value",
     "assemble",
+    "assemble_document",
     "classes_of",
     "entity",
     "filter_value",
@@ -649,6 +650,77 @@ def assemble(
         grouped(statements),
         tuple(sources.get(g) or Source(g, None, None, None) for g in graphs_of(statements)),
     )
+
+
+def assemble_document(
+    iri: str,
+    statements: Statements,
+    languages: Sequence[str],
+    linked: Mapping[str, Ref],
+    sources: Mapping[str, Source],
+) -> dict[str, Any]:
+    """:func:`assemble`, as the JSON document the API answers with (its ``EntityModel``),
+    made directly: the detail most often served, made in one pass instead of two (tested
+    equal to the API's JSON of :func:`assemble`'s entity for every member of the shipped
+    data, in three languages)."""
+    prefs = sorted((text, lang or "") for p, kind, text, lang, *_ in statements if p == _PREF and kind == "l")
+    fallback = sorted(
+        (text, lang or "") for p, kind, text, lang, *_ in statements if p == _LAB and kind == "l"
+    )
+    own_types = sorted(text for p, kind, text, *_ in statements if p == _TYPE and kind == "i")
+    label = shown_label(prefs, fallback, languages)
+    refs_made: dict[str, dict[str, Any]] = {iri: {"id": iri, "type": own_types, "label": label}}
+
+    def ref(node: str) -> dict[str, Any]:
+        made = refs_made.get(node)
+        if made is None:
+            found = linked.get(node)
+            made = refs_made[node] = {
+                "id": node,
+                "type": list(found.types) if found else [],
+                "label": found.label if found else None,
+            }
+        return made
+
+    def grouped(rows: Statements) -> list[dict[str, Any]]:
+        by_property: dict[str, list[dict[str, Any]]] = {}
+        for p, kind, text, lang, datatype, graphs, fields in rows:
+            if kind == "i":
+                value = {
+                    "value": None,
+                    "lang": None,
+                    "datatype": None,
+                    "ref": ref(text),
+                    "fields": [],
+                    "sources": graphs,
+                }
+            elif kind == "l":
+                value = {
+                    "value": text,
+                    "lang": lang,
+                    "datatype": datatype,
+                    "ref": None,
+                    "fields": [],
+                    "sources": graphs,
+                }
+            else:
+                value = {"value": None, "lang": None, "datatype": None, "ref": None, "fields": grouped(fields), "sources": graphs}  # fmt: skip
+            by_property.setdefault(p, []).append(value)
+        return [{"property": ref(p), "values": values} for p, values in by_property.items()]
+
+    def source(graph: str) -> dict[str, Any]:
+        found = sources.get(graph)
+        if found is None:
+            return {"graph": graph, "id": None, "label": None, "url": None}
+        return {"graph": graph, "id": found.id, "label": found.label, "url": found.url}
+
+    return {
+        "id": iri,
+        "type": [ref(t) for t in own_types],
+        "label": label,
+        "properties": grouped(statements),
+        "sources": [source(g) for g in graphs_of(statements)],
+    }
 
 
 def entity(

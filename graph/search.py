@@ -27,7 +27,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import PROV, RDFS
@@ -42,8 +42,10 @@ from .entities import (
     Page,
     Ref,
     Source,
+    Statements,
     Text,
     assemble,
+    assemble_document,
     classes_of,
     graphs_of,
     linked_nodes,
@@ -375,6 +377,19 @@ class Search:
         references and sources this process has not read at the index's version yet (details
         link to the same classes, properties and places again and again). ``version``: the
         index's, if the caller has just read it."""
+        parts = self._detail_parts(iri, languages, version)
+        return None if parts is None else assemble(str(iri), *parts)
+
+    def detail_document(
+        self, iri: URIRef, languages: Sequence[str], *, version: int | None = None
+    ) -> dict[str, Any] | None:
+        """:meth:`detail` as the API's JSON document (``entities.assemble_document``)."""
+        parts = self._detail_parts(iri, languages, version)
+        return None if parts is None else assemble_document(str(iri), *parts)
+
+    def _detail_parts(
+        self, iri: URIRef, languages: Sequence[str], version: int | None
+    ) -> tuple[Statements, Sequence[str], dict[str, Ref], dict[str, Source]] | None:
         read = self._memo(version)
         found = self.index.statements(str(iri))
         if found is None:
@@ -389,13 +404,7 @@ class Search:
             for graph in unread:
                 source, label, url = sources.get(graph, (None, None, None))
                 read[("source", graph, ())] = Source(graph, source, label, url)
-        return assemble(
-            str(iri),
-            statements,
-            languages,
-            linked,
-            {g: cast(Source, read[("source", g, ())]) for g in graphs},
-        )
+        return statements, languages, linked, {g: cast(Source, read[("source", g, ())]) for g in graphs}
 
     def page(
         self,

@@ -6,6 +6,7 @@ tested over HTTP: ``test_v1``.)"""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qsl
@@ -159,3 +160,20 @@ def test_an_early_search_finds_what_the_index_finds(app: SimpleNamespace) -> Non
         document = orjson.loads(answer.body)
         SearchModel.model_validate(document)
         assert document["items"][0]["id"].rsplit("/", 1)[1] == first, query
+
+
+def test_a_detail_document_is_the_json_of_the_detail(
+    bundle_store: EmbeddedStore, app: SimpleNamespace
+) -> None:
+    """The JSON document of a detail made in one pass (``entities.assemble_document``, what
+    the API answers from the index) is, byte for byte, the API's JSON of the detail made from
+    the store, for every member of the shipped data, in three choices of language."""
+    search: Search = app.state.search
+    with sqlite3.connect(search.index.path) as db:
+        members = sorted({i for (i,) in db.execute("SELECT id FROM members")})
+    for iri in members:
+        for languages in ((), ("ru",), ("ky", "ru")):
+            document = search.detail_document(URIRef(iri), languages)
+            assert document is not None
+            made = entity_json(entity(bundle_store, URIRef(iri), languages=languages))
+            assert orjson.dumps(document) == orjson.dumps(made), (iri, languages)
