@@ -35,7 +35,7 @@ from .settings import Settings
 from .stores import build_remote_store
 from .tokens import TokenStore
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["app_from_env", "create_app", "serving_app"]
 
 
 def build_store(settings: Settings) -> Store:
@@ -71,8 +71,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN at run time.
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
-    # GET /sparql and /api/v1: ETags, repeats answered before routing; so are details, lists, searches
-    app.add_middleware(AnswerFromCache, early=v1.early_answer)
     app.include_router(sparql.router)
     app.include_router(v1.router)
     app.include_router(graphs.router)
@@ -135,6 +133,13 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def app_from_env() -> FastAPI:
+def serving_app(settings: Settings) -> AnswerFromCache:
+    """The app as served: :func:`create_app`'s behind ``cache.AnswerFromCache`` (GET
+    ``/sparql`` and ``/api/v1``: ETags, 304s, repeats answered from the cache; plain details,
+    pages and searches answered from the index, ``v1.early_answer``), both before FastAPI."""
+    return AnswerFromCache(create_app(settings), early=v1.early_answer)
+
+
+def app_from_env() -> AnswerFromCache:
     """The app factory uvicorn's workers call (``ilbirs.api.app:app_from_env``)."""
-    return create_app(Settings())
+    return serving_app(Settings())

@@ -6,17 +6,21 @@ tested over HTTP: ``test_v1``.)"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
+import httpx
 import orjson
 import pytest
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from rdflib import URIRef
 
-from ilbirs.api.cache import VersionClock
+from ilbirs.api.cache import AnswerFromCache, ResponseCache, VersionClock
 from ilbirs.api.v1 import BY_LANGUAGE, EntityModel, PageModel, SearchModel, early_answer, entity_json
 from ilbirs.graph.entities import COLLECTIONS, entity, page
 from ilbirs.graph.search import Search
@@ -177,3 +181,30 @@ def test_a_detail_document_is_the_json_of_the_detail(
             assert document is not None
             made = entity_json(entity(bundle_store, URIRef(iri), languages=languages))
             assert orjson.dumps(document) == orjson.dumps(made), (iri, languages)
+
+
+def test_a_failing_early_answer_leaves_the_request_to_the_route(caplog: pytest.LogCaptureFixture) -> None:
+    """A bug in an early answer is logged, and the route answers (not a 500)."""
+    inner = FastAPI()
+
+    @inner.get("/api/v1/animals")
+    def listed() -> dict[str, str]:
+        return {"from": "route"}
+
+    inner.state.settings = SimpleNamespace(anonymous_queries=True)
+    inner.state.cache = ResponseCache()
+    inner.state.version_clock = VersionClock(ttl_s=3600)
+    inner.state.version_clock.wrote(1)
+
+    def broken(asked: object, known: int | None) -> Response | None:
+        raise RuntimeError("a bug")
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=AnswerFromCache(inner, early=broken))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/api/v1/animals")
+
+    with caplog.at_level(logging.ERROR, logger="ilbirs.api"):
+        response = asyncio.run(get())
+    assert response.status_code == 200 and response.json() == {"from": "route"}
+    assert "the early answer to /api/v1/animals failed" in caplog.text
