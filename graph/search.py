@@ -49,8 +49,10 @@ from .entities import (
     classes_of,
     graphs_of,
     linked_nodes,
+    ref_document,
     refs,
     shown_label,
+    source_document,
     sources_of,
     statements_of,
     text_of,
@@ -146,7 +148,9 @@ class Search:
         self._classes: dict[str, list[str]] | None = None
         self._rebuilding = threading.Lock()
         # References (per language) and sources details read from the index, for one version.
-        self._read: tuple[int | None, dict[tuple[str, str, tuple[str, ...]], Ref | Source | None]] = (
+        self._read: tuple[
+            int | None, dict[tuple[str, str, tuple[str, ...]], Ref | Source | dict[str, Any] | None]
+        ] = (
             None,
             {},
         )
@@ -332,7 +336,7 @@ class Search:
 
     def _memo(
         self, version: int | None = None
-    ) -> dict[tuple[str, str, tuple[str, ...]], Ref | Source | None]:
+    ) -> dict[tuple[str, str, tuple[str, ...]], Ref | Source | dict[str, Any] | None]:
         """What this process has read from the index at its current version (``version``, if
         the caller has just read it): references (per languages asked for) and sources. A
         write changes the version and empties it."""
@@ -345,7 +349,7 @@ class Search:
         self,
         nodes: Sequence[str],
         languages: Sequence[str],
-        read: dict[tuple[str, str, tuple[str, ...]], Ref | Source | None] | None = None,
+        read: dict[tuple[str, str, tuple[str, ...]], Ref | Source | dict[str, Any] | None] | None = None,
     ) -> dict[str, Ref | None]:
         """The references of ``nodes`` as the index shows them (``None``: not in it)."""
         read, asked = self._memo() if read is None else read, tuple(languages)
@@ -383,9 +387,43 @@ class Search:
     def detail_document(
         self, iri: URIRef, languages: Sequence[str], *, version: int | None = None
     ) -> dict[str, Any] | None:
-        """:meth:`detail` as the API's JSON document (``entities.assemble_document``)."""
-        parts = self._detail_parts(iri, languages, version)
-        return None if parts is None else assemble_document(str(iri), *parts)
+        """:meth:`detail` as the API's JSON document (``entities.assemble_document``), the
+        documents of its references and sources kept per index version as the references are."""
+        read = self._memo(version)
+        found = self.index.statements(str(iri))
+        if found is None:
+            return None
+        statements = json.loads(found)
+        asked = tuple(languages)
+        documents: dict[str, dict[str, Any]] = {}
+        missing = []
+        for node in linked_nodes(str(iri), statements):
+            kept = read.get(("ref document", node, asked))
+            if kept is None:
+                missing.append(node)
+            else:
+                documents[node] = cast(dict[str, Any], kept)
+        if missing:
+            for node, ref in self._shown_refs(missing, languages, read).items():
+                made = ref_document(ref or Ref(node, (), None))
+                documents[node] = made
+                read[("ref document", node, asked)] = made
+        sources: dict[str, dict[str, Any]] = {}
+        unread = []
+        for graph in graphs_of(statements):
+            kept = read.get(("source document", graph, ()))
+            if kept is None:
+                unread.append(graph)
+            else:
+                sources[graph] = cast(dict[str, Any], kept)
+        if unread:
+            rows = self.index.sources(unread)
+            for graph in unread:
+                source, label, url = rows.get(graph, (None, None, None))
+                made = source_document(Source(graph, source, label, url))
+                sources[graph] = made
+                read[("source document", graph, ())] = made
+        return assemble_document(str(iri), statements, languages, documents, sources)
 
     def _detail_parts(
         self, iri: URIRef, languages: Sequence[str], version: int | None
