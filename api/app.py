@@ -20,11 +20,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Scope
 
 from ilbirs.graph import IlbirsError, bundle_loaded
 from ilbirs.graph.entities import Lookups
 from ilbirs.graph.search import Search
-from ilbirs.graph.store import Store
+from ilbirs.graph.store import RemoteStore, Store
 from ilbirs.graph.store.search_index import LabelIndex
 
 from . import graphs, pages, sparql, v1
@@ -68,6 +69,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.search = Search(LabelIndex(settings.search_index_path))
         app.state.version_clock = VersionClock(ttl_s=settings.version_ttl_s, hint=settings.version_hint_path)
         yield
+        if isinstance(app.state.store, RemoteStore):
+            await app.state.store.aclose()  # the session of queries run on the event loop
 
     # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN at run time.
     app = FastAPI(title="Ilbirs", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -137,7 +140,15 @@ def serving_app(settings: Settings) -> AnswerFromCache:
     """The app as served: :func:`create_app`'s behind ``cache.AnswerFromCache`` (GET
     ``/sparql`` and ``/api/v1``: ETags, 304s, repeats answered from the cache; plain details,
     pages and searches answered from the index, ``v1.early_answer``), both before FastAPI."""
-    return AnswerFromCache(create_app(settings), early=v1.early_answer)
+    return AnswerFromCache(create_app(settings), early=early_answer)
+
+
+def early_answer(scope: Scope, known: int | None) -> ASGIApp | None:
+    """What is answered before FastAPI: plain queries (``sparql.early_query``), plain
+    details, pages and searches (``v1.early_answer``)."""
+    if scope["path"] == "/sparql":
+        return sparql.early_query(scope, known)
+    return v1.early_answer(scope, known)
 
 
 def app_from_env() -> AnswerFromCache:

@@ -268,7 +268,20 @@ class AnswerFromCache:
                     if api:
                         await self._keeping(scope, receive, send, key, version)
                         return
+                    await (self._early(scope, version) or self.app)(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+    def _early(self, scope: Scope, version: int | None) -> ASGIApp | None:
+        """The early answer to the request, if ``early`` gives one (a bug in it is logged and
+        leaves the request to the route)."""
+        if self.early is None:
+            return None
+        try:
+            return self.early(scope, version)
+        except Exception:  # a bug: logged, and the route answers
+            _log.exception("the early answer to %s failed", scope["path"])
+            return None
 
     async def _keeping(
         self, scope: Scope, receive: Receive, send: Send, key: RequestKey, before: int | None
@@ -279,13 +292,7 @@ class AnswerFromCache:
         async def hold(message: Message) -> None:
             messages.append(message)
 
-        answer = None
-        if self.early is not None:
-            try:
-                answer = self.early(scope, before)
-            except Exception:  # a bug: logged, and the route answers
-                _log.exception("the early answer to %s failed", scope["path"])
-        await (answer or self.app)(scope, receive, hold)
+        await (self._early(scope, before) or self.app)(scope, receive, hold)
         start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
         state = self.app.state
         after = state.version_clock.known()

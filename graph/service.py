@@ -23,11 +23,11 @@ from rdflib.namespace import RDF, RDFS
 from .errors import LimitError, QueryError, RefusedError
 from .federation import resolve_services
 from .sparql_text import SparqlInfo, analyse, with_base
-from .store import Store
+from .store import RemoteStore, Store
 from .store.base import QueryDataset, RawResult
 from .store.results import GRAPH_TYPES, RESULT_TYPES
 
-__all__ = ["Limits", "run_query", "service_description"]
+__all__ = ["Limits", "run_query", "run_query_async", "runs_async", "service_description"]
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 _FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -122,6 +122,11 @@ def run_query(
         timeout_s=max(1.0, deadline - time.monotonic()),
         max_bytes=limits.max_bytes,
     )
+    return _within_rows(result, limits)
+
+
+def _within_rows(result: RawResult, limits: Limits) -> RawResult:
+    """:raises LimitError: the result has more than ``max_rows`` rows (or triples)."""
     if result.size > limits.max_rows:
         unit = "triples" if result.kind == "graph" else "rows"
         raise LimitError(
@@ -129,6 +134,35 @@ def run_query(
             f"{limits.max_rows:,}: add LIMIT (and OFFSET to page through it)"
         )
     return result
+
+
+def runs_async(store: Store, info: SparqlInfo, limits: Limits) -> bool:
+    """Whether :func:`run_query_async` runs this query (read by ``analyse``) on ``store``: a
+    SELECT or ASK the store runs on the event loop (``RemoteStore.executes_async``), with no
+    SERVICE call, not an update, within the nesting limit. Everything else goes through
+    :func:`run_query` (its refusals and errors included)."""
+    return (
+        isinstance(store, RemoteStore)
+        and store.executes_async(info.form)
+        and not info.is_update
+        and not info.services
+        and info.depth <= limits.max_depth
+    )
+
+
+async def run_query_async(
+    store: Store, text: str, *, limits: Limits, info: SparqlInfo, base: str | None
+) -> RawResult:
+    """:func:`run_query` on the event loop, for a query :func:`runs_async` allows (no dataset):
+    the same request to the engine, the same result and errors, without a thread.
+
+    :raises QueryError, QueryTimeoutError, LimitError, StoreError: as :func:`run_query`.
+    """
+    assert isinstance(store, RemoteStore) and runs_async(store, info, limits)
+    result = await store.execute_async(
+        with_base(text, info, base), form=info.form, timeout_s=limits.timeout_s, max_bytes=limits.max_bytes
+    )
+    return _within_rows(result, limits)
 
 
 def service_description(endpoint: str, limits: Limits) -> Graph:

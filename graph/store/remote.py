@@ -11,6 +11,7 @@ the engine does so by itself, as Virtuoso does).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -20,13 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from typing import Literal as TypingLiteral
+from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-from ilbirs.graph.errors import ParseError, QueryError, QueryTimeoutError, StoreError
+from ilbirs.graph.errors import LimitError, ParseError, QueryError, QueryTimeoutError, StoreError
 
 from .base import Bindings, QueryDataset, RawResult, Row, Triple, bind_update, bind_values, with_dataset
 from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of
@@ -132,6 +135,7 @@ class RemoteStore:
             headers["Authorization"] = f"Bearer {self.auth.token}"
         digest = (self.auth.user or "", self.auth.password or "") if self.auth.kind == "digest" else None
         self._http = SparqlHttp(headers, digest=digest)
+        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -235,14 +239,25 @@ class RemoteStore:
                 self.query_url, params, accept=accept, what="SPARQL", timeout=timeout, max_bytes=max_bytes
             )
         except QueryTimeoutError as exc:
-            stopped = False
-            if self.engine_pid_file is not None:
-                with self.write_lock():  # no write of Ilbirs is cut
-                    stopped = stop_engine(self.engine_pid_file)
-            what = "was stopped" if stopped else "was given up"
-            raise QueryTimeoutError(
-                f"the query ran past the time limit of {timeout_s or self.timeout:g} s and {what}"
-            ) from exc
+            raise QueryTimeoutError(self._timed_out(timeout_s, stopped=self._stop_runaway())) from exc
+        return self._result(body, graph=graph, started=started, timeout_s=timeout_s)
+
+    def _stop_runaway(self) -> bool:
+        """Stop a query past its time limit: kill the supervised engine (its supervisor
+        restarts it), under the write lock so that no write of Ilbirs is cut. ``False`` when
+        there is no supervised engine (the query was only given up)."""
+        if self.engine_pid_file is None:
+            return False
+        with self.write_lock():
+            return stop_engine(self.engine_pid_file)
+
+    def _timed_out(self, timeout_s: float | None, *, stopped: bool) -> str:
+        what = "was stopped" if stopped else "was given up"
+        return f"the query ran past the time limit of {timeout_s or self.timeout:g} s and {what}"
+
+    def _result(self, body: bytes, *, graph: bool, started: float, timeout_s: float | None) -> RawResult:
+        """A client's query's result from the engine's answer (an answer cut by the engine's
+        own time limit is a :class:`QueryTimeoutError`)."""
         try:
             return (
                 read_graph(body, what=self.query_url) if graph else read_solutions(body, what=self.query_url)
@@ -255,6 +270,74 @@ class RemoteStore:
                     f"the query ran past its time limit of {timeout_s or self.timeout:g} s and was stopped"
                 ) from exc
             raise
+
+    def executes_async(self, form: str) -> bool:
+        """Whether :meth:`execute_async` runs a client's query of this form without a dataset:
+        a SELECT or ASK, on an engine reached without HTTP Digest, whose union default graph
+        is a parameter (not spelled out as FROM clauses)."""
+        return form in ("SELECT", "ASK") and self.auth.kind != "digest" and not self.dataset_by_protocol
+
+    async def execute_async(self, query: str, *, form: str, timeout_s: float, max_bytes: int) -> RawResult:
+        """:meth:`execute` on the event loop, for what :meth:`executes_async` allows: the same
+        request to the engine, the same result and the same errors, without a thread (an aiohttp
+        session per event loop, its connections kept open). A query past ``timeout_s`` is given
+        up 2 s later and stopped as :meth:`execute` stops it (in a thread)."""
+        assert self.executes_async(form)
+        params = [("query", query)] + ([(self.union_parameter, "true")] if self.union_parameter else [])
+        body = urlencode(params).encode("utf-8")
+        headers = {
+            **self._http.headers,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json",
+        }
+        session = self._session()
+        started = time.monotonic()
+        refused_until = started + self.retry_s
+        resent = False
+        while True:
+            try:
+                async with asyncio.timeout(timeout_s + 2):
+                    async with session.post(self.query_url, data=body, headers=headers) as response:
+                        status = response.status
+                        data = await _read_async(response, max_bytes)
+                break
+            except TimeoutError as exc:
+                stopped = await asyncio.to_thread(self._stop_runaway)
+                raise QueryTimeoutError(self._timed_out(timeout_s, stopped=stopped)) from exc
+            except aiohttp.ClientConnectorError as exc:
+                if time.monotonic() < refused_until:  # the engine is restarting
+                    await asyncio.sleep(0.05)
+                    continue
+                raise StoreError(f"cannot reach {self.query_url}: {exc}") from exc
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not resent:  # the engine had closed the idle connection: once more, on a new one
+                    resent = True
+                    continue
+                raise StoreError(f"cannot reach {self.query_url}: {exc}") from exc
+            except aiohttp.ClientError as exc:
+                raise StoreError(f"cannot reach {self.query_url}: {exc}") from exc
+        if not 200 <= status < 300:
+            detail = data.decode("utf-8", "replace")[:500]
+            if status == 400:
+                raise QueryError(f"invalid SPARQL, the engine said: {detail}")
+            raise StoreError(f"{self.query_url} answered {status}: {detail}")
+        return self._result(data, graph=False, started=started, timeout_s=timeout_s)
+
+    def _session(self) -> aiohttp.ClientSession:
+        """This event loop's session (made on first use; :meth:`aclose` closes it)."""
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is None or session.closed:
+            session = self._sessions[loop] = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None), auto_decompress=False
+            )
+        return session
+
+    async def aclose(self) -> None:
+        """Close this event loop's session of :meth:`execute_async`."""
+        session = self._sessions.pop(asyncio.get_running_loop(), None)
+        if session is not None:
+            await session.close()
 
     def select(self, query: str, *, bindings: Bindings | None = None, union: bool = True) -> list[Row]:
         """Run a SELECT query; see :meth:`Store.select`."""
@@ -387,3 +470,16 @@ def _quad_block(quads: list[Any], graph: URIRef | None) -> str:
         body = "\n".join(lines)
         blocks.append(f"GRAPH <{name}> {{\n{body}\n}}" if name else body)
     return "\n".join(blocks)
+
+
+async def _read_async(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The answer's body, at most ``max_bytes`` (past it, the connection is dropped: the
+    engine sees it go and stops)."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            response.close()
+            raise LimitError(f"the result is larger than {max_bytes:,} bytes")
+    return b"".join(chunks)

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import httpx
 import orjson
@@ -21,10 +21,12 @@ from fastapi.responses import JSONResponse, Response
 from rdflib import URIRef
 
 from ilbirs.api.cache import AnswerFromCache, ResponseCache, VersionClock
+from ilbirs.api.sparql import early_query
 from ilbirs.api.v1 import BY_LANGUAGE, EntityModel, PageModel, SearchModel, early_answer, entity_json
 from ilbirs.graph.entities import COLLECTIONS, entity, page
 from ilbirs.graph.search import Search
-from ilbirs.graph.store import EmbeddedStore
+from ilbirs.graph.service import Limits
+from ilbirs.graph.store import Auth, EmbeddedStore, RemoteStore
 from ilbirs.graph.store.search_index import LabelIndex
 
 UMAI = "https://w3id.org/ilbirs/id/animal/umai"
@@ -208,3 +210,37 @@ def test_a_failing_early_answer_leaves_the_request_to_the_route(caplog: pytest.L
         response = asyncio.run(get())
     assert response.status_code == 200 and response.json() == {"from": "route"}
     assert "the early answer to /api/v1/animals failed" in caplog.text
+
+
+def test_a_plain_get_query_is_run_on_the_event_loop() -> None:
+    """``sparql.early_query`` takes a plain SELECT or ASK asked for in SPARQL JSON results on a
+    remote engine, and leaves everything else to the route. (It decides without the engine:
+    that its answers are the route's, errors and time limit included, is tested over HTTP in
+    ``test_sparql``.)"""
+    state = SimpleNamespace(
+        store=RemoteStore("http://127.0.0.1:9/query"),
+        settings=SimpleNamespace(limits=Limits()),
+        cache=ResponseCache(),
+    )
+    app = SimpleNamespace(state=state)
+    json_results = {"accept": "application/sparql-results+json"}
+
+    def asked(query: str, extra: str = "", **headers: str) -> dict[str, object]:
+        return scope(app, "/sparql", f"query={quote(query)}{extra}".encode(), host="example.org", **headers)
+
+    assert early_query(asked("SELECT * WHERE { ?s ?p ?o }", **json_results), 1) is not None
+    assert early_query(asked("ASK { ?s ?p ?o }"), 1) is not None  # */*: JSON results first
+    for query, extra, headers, known in [
+        ("SELECT * WHERE { ?s ?p ?o }", "", json_results, None),  # the version is not known
+        ("SELECT * WHERE { ?s ?p ?o }", "&default-graph-uri=https%3A%2F%2Fe%2Fg", json_results, 1),
+        ("SELECT * WHERE { ?s ?p ?o }", "", {"accept": "text/csv"}, 1),
+        ("SELECT * WHERE { ?s ?p ?o }", "", {"accept": "text/html"}, 1),  # a browser: the page
+        ("SELECT * WHERE { ?s ?p ?o }", "", {**json_results, "if_none_match": '"v1-x"'}, 1),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "", {}, 1),
+        ("SELECT * WHERE { SERVICE <https://e/sparql> { ?s ?p ?o } }", "", json_results, 1),
+        ("INSERT DATA { <https://e/a> <https://e/b> <https://e/c> }", "", json_results, 1),
+        ("SELECT * WHERE " + "{ " * 150 + "}" * 150, "", json_results, 1),  # nested past the limit
+    ]:
+        assert early_query(asked(query, extra, **headers), known) is None, (query, extra, headers)
+    state.store = RemoteStore("http://127.0.0.1:9/query", auth=Auth(kind="digest", user="u", password="p"))
+    assert early_query(asked("ASK { ?s ?p ?o }", **json_results), 1) is None

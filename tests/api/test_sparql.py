@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from .test_serve import start, stop
+from .test_serve import create_token, start, stop
 
 UMAI = "https://w3id.org/ilbirs/id/animal/umai"
 EN_GRAPH = "https://w3id.org/ilbirs/graph/24kg-en-337535"
@@ -288,13 +288,19 @@ def engine_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
 
 
-def test_a_runaway_query_is_stopped_and_others_are_served_meanwhile(server: tuple[str, Path]) -> None:
+@pytest.mark.parametrize("method", ["POST", "GET"])  # GET: run on the event loop (early_query)
+def test_a_runaway_query_is_stopped_and_others_are_served_meanwhile(
+    server: tuple[str, Path], method: str
+) -> None:
     endpoint, data_dir = server
     before = engine_pid(data_dir)
     outcome: dict[str, httpx.Response] = {}
 
     def runaway() -> None:
-        outcome["response"] = httpx.post(endpoint, data={"query": RUNAWAY}, timeout=60)
+        if method == "POST":
+            outcome["response"] = httpx.post(endpoint, data={"query": RUNAWAY}, timeout=60)
+        else:
+            outcome["response"] = httpx.get(endpoint, params={"query": RUNAWAY}, timeout=60)
 
     thread = threading.Thread(target=runaway)
     started = time.monotonic()
@@ -321,6 +327,30 @@ def test_a_runaway_query_is_stopped_and_others_are_served_meanwhile(server: tupl
     cpu = engine_cpu_seconds(after)
     time.sleep(1)
     assert engine_cpu_seconds(after) - cpu < 0.5
+    assert httpx.get(endpoint, params={"query": ZHANYSH}).json()["boolean"] is True
+
+
+def test_a_plain_query_on_the_event_loop_is_the_routes_answer(server: tuple[str, Path]) -> None:
+    """A plain anonymous GET query (SELECT or ASK, JSON results) is run on the event loop
+    before routing; with credentials it goes through the route. Both give the same status,
+    bytes and headers, errors included."""
+    endpoint, data_dir = server
+    token = create_token(data_dir, "plain-reader", "reader")
+    queries = [
+        f"SELECT ?p ?o WHERE {{ <{UMAI}> ?p ?o }} ORDER BY ?p ?o",
+        ZHANYSH,
+        "SELECT ?p WHERE { <umai> ?p ?o }",  # a relative IRI: the endpoint's URL is its base
+        "SELECT * WHERE { ?s ?p }",  # the engine refuses it: 400
+        f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_ROWS + 1}",  # past the row limit: 400
+    ]
+    for query in queries:
+        asked = {"query": query}
+        early = httpx.get(endpoint, params=asked, headers={"Cache-Control": "no-cache"})
+        routed = httpx.get(endpoint, params=asked, headers={"Authorization": f"Bearer {token}"})
+        assert early.status_code == routed.status_code, (query, early.text, routed.text)
+        assert early.content == routed.content, query
+        for header in ("content-type", "vary", "etag", "retry-after"):
+            assert early.headers.get(header) == routed.headers.get(header), (query, header)
     assert httpx.get(endpoint, params={"query": ZHANYSH}).json()["boolean"] is True
 
 
