@@ -283,7 +283,8 @@ def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
     if len(pairs) != 1 or pairs[0][0] != "query":
         return None
     request = Request(scope)
-    if "if-none-match" in request.headers or _wants_html(request):
+    accept = request.headers.get("accept")
+    if "if-none-match" in request.headers or (accept not in _JSON_FIRST and _wants_html(request)):
         return None
     state = scope["app"].state
     store: Store = state.store
@@ -293,7 +294,7 @@ def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
     if not runs_async(store, info, limits):
         return None
     try:
-        chosen = choose(request, list(RESULT_TYPES))
+        chosen = _JSON_RESULTS if accept in _JSON_FIRST else choose(request, list(RESULT_TYPES))
     except ProblemError:
         return None
     if chosen != _JSON_RESULTS:
@@ -321,6 +322,9 @@ def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
 
 
 _JSON_RESULTS = "application/sparql-results+json"
+#: ``Accept`` headers that choose SPARQL JSON results, and not the page, at once (JSON results
+#: are offered first).
+_JSON_FIRST = frozenset([None, "*/*", _JSON_RESULTS])
 _log = logging.getLogger("ilbirs.api")
 
 
