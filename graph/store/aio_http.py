@@ -102,10 +102,11 @@ class _Connection(asyncio.Protocol):
 
 
 class EngineClient:
-    """POSTs forms to ``url`` on this event loop, over connections kept open; ``headers`` on
-    every request (authorization)."""
+    """POSTs forms to ``url`` on this event loop, over connections kept open (at most
+    ``limit`` at once: more requests wait their turn, as they waited for one of the 40 threads
+    of the synchronous path); ``headers`` on every request (authorization)."""
 
-    def __init__(self, url: str, headers: dict[str, str]) -> None:
+    def __init__(self, url: str, headers: dict[str, str], *, limit: int = 40) -> None:
         parts = urlsplit(url)
         self.secure = parts.scheme == "https"
         self.host = parts.hostname or "localhost"
@@ -115,6 +116,7 @@ class EngineClient:
         fixed = {"Host": parts.netloc, "Content-Type": "application/x-www-form-urlencoded", **headers}
         self.fixed = "".join(f"{k}: {v}\r\n" for k, v in fixed.items())
         self.idle: list[_Connection] = []
+        self.slots = asyncio.Semaphore(limit)
 
     async def _open(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -136,6 +138,10 @@ class EngineClient:
             f"POST {self.target} HTTP/1.1\r\n{self.fixed}Accept: {accept}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode("latin-1")
+        async with self.slots:
+            return await self._post(head, body, max_bytes)
+
+    async def _post(self, head: bytes, body: bytes, max_bytes: int) -> tuple[int, bytes]:
         reused = True
         while True:
             connection = None

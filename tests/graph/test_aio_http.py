@@ -121,3 +121,35 @@ def test_a_refused_connection_says_so() -> None:
             await client.post(b"query=q", accept="*/*", max_bytes=1000)
 
     asyncio.run(run())
+
+
+def test_at_most_limit_connections_are_open_at_once() -> None:
+    async def run() -> None:
+        open_now, most = 0, 0
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal open_now, most
+            open_now += 1
+            most = max(most, open_now)
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))  # fmt: skip
+                    await reader.readexactly(length)
+                    await asyncio.sleep(0.05)
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER))
+                    await writer.drain()
+            open_now -= 1
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        client = EngineClient(url_of(server), {}, limit=2)
+        answers = await asyncio.gather(
+            *(client.post(b"query=q", accept="*/*", max_bytes=1000) for _ in range(6))
+        )
+        assert [status for status, _ in answers] == [200] * 6
+        assert most == 2
+        client.close()
+        await stop(server)
+
+    asyncio.run(run())
