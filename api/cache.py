@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
@@ -292,10 +293,18 @@ class AnswerFromCache:
         async def hold(message: Message) -> None:
             messages.append(message)
 
-        await (self._early(scope, before) or self.app)(scope, receive, hold)
-        start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
         state = self.app.state
-        after = state.version_clock.known()
+        early = self._early(scope, before)
+        if isinstance(early, Response):  # made at ``before``, without an await: nothing moved
+            messages.append(
+                {"type": "http.response.start", "status": early.status_code, "headers": early.raw_headers}
+            )
+            messages.append({"type": "http.response.body", "body": early.body})
+            after = before
+        else:
+            await (early or self.app)(scope, receive, hold)
+            after = state.version_clock.known()
+        start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
         if start is None or start["status"] != 200 or after is None or before not in (None, after):
             for message in messages:
                 await send(message)

@@ -407,6 +407,9 @@ def serve(
             "port": settings.port,
             "workers": settings.workers,
             "log_level": "warning",
+            # Access lines are INFO, below warning: not written either way, but with the
+            # access logger on, uvicorn formats their arguments for every request.
+            "access_log": False,
         }
         if settings.workers > 1 and reuse_port():
             run_workers(uvicorn.Config(**options), settings.workers)  # a socket each: see workers.py
