@@ -1,10 +1,14 @@
-"""The HTTP app. ``create_app(settings)`` builds it; the store opens in the lifespan, lives on
-``app.state`` and reaches routes through the ``StoreDep`` dependency. Routes are thin and
-synchronous (FastAPI runs them in its thread pool, off the event loop).
+"""The HTTP app. ``create_app(settings)`` builds the FastAPI app; the store opens in the
+lifespan, lives on ``app.state`` and reaches routes through the ``StoreDep`` dependency. Routes
+are thin; their store work runs in FastAPI's thread pool, off the event loop.
+``serving_app(settings)`` is what uvicorn serves: that app behind ``cache.AnswerFromCache``,
+which answers before FastAPI what needs no route (cache hits; plain details, pages and
+searches from the index; plain GET queries, sent to the engine on the event loop).
 
 Routes: ``/health`` (the process is alive), ``/ready`` (the store answers and holds the
-Ilbirs data), ``/sparql`` (``api/sparql.py``), ``/graphs`` (``api/graphs.py``). Every error, the framework's own included, is
-an ``application/problem+json`` body (``api/errors.py``).
+Ilbirs data), ``/sparql`` (``api/sparql.py``), ``/graphs`` (``api/graphs.py``), ``/api/v1``
+(``api/v1.py``) and the pages (``api/pages.py``). Every error, the framework's own included,
+is an ``application/problem+json`` body (``api/errors.py``).
 """
 
 from __future__ import annotations
