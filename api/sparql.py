@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import parse_qsl
@@ -431,9 +432,12 @@ async def run_write(
     if record is not None:
         request.app.state.version_clock.wrote(record.version)
         quads = outcome.change.added | outcome.change.removed
-        await run_in_threadpool(
-            partial(request.app.state.search.refresh, record=record.iri), store, quads, record.version
-        )
+        try:
+            await run_in_threadpool(
+                partial(request.app.state.search.refresh, record=record.iri), store, quads, record.version
+            )
+        except (sqlite3.Error, IlbirsError):  # the write stands; the index, behind, is rebuilt
+            _log.exception("the index was not refreshed after the write of version %s", record.version)
     body = {
         "version": record.version if record else None,
         "change": str(record.iri) if record else None,

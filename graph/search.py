@@ -275,6 +275,9 @@ class Search:
         for iri in sorted(set(types) | set(labels)):  # every node a detail may link to
             prefs, fallback = labels.get(iri, ([], []))
             shown.append((iri, sorted(types.get(iri, ())), sorted(prefs), sorted(fallback)))
+        details = self._details(store, sorted({iri for _, iri in members}))
+        if subjects is None:  # in transactions of their own, written as they are read
+            self.index.replace_details(details)
         self.index.replace(
             self._rows(store, subjects),
             version=version,
@@ -284,7 +287,7 @@ class Search:
             bounds=self._bounds(store, subjects),
             sortkeys=self._sortkeys(members, facets, labels),
             shown=shown,
-            details=self._details(store, sorted({iri for _, iri in members})),
+            details=None if subjects is None else details,
             sources=self._sources(store) if sources else None,
         )
         self._read = (None, {})

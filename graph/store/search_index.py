@@ -209,7 +209,7 @@ class LabelIndex:
         bounds: Iterable[tuple[str, float, float, float, float]] = (),
         sortkeys: Iterable[tuple[str, str, str, object]] = (),
         shown: Iterable[Shown] = (),
-        details: Iterable[tuple[str, str]] = (),
+        details: Iterable[tuple[str, str]] | None = (),
         sources: Iterable[tuple[str, str, str | None, str | None]] | None = None,
     ) -> None:
         """Replace the rows of ``subjects`` (all rows when ``None``) with ``rows`` (id, label,
@@ -217,18 +217,20 @@ class LabelIndex:
         id), ``bounds`` (id, min x, min y, max x, max y of its geometry) and ``sortkeys``
         (collection, order, id, key: a number, a text, or ``None`` for none) and ``shown``
         (what a reference to a node shows: id, types, preferred labels and other labels as
-        (text, language)) and ``details`` (a member's statements, as JSON: id, text); with
+        (text, language)) and ``details`` (a member's statements, as JSON: id, text; ``None``:
+        left as they are, see :meth:`replace_details`); with
         ``sources`` (graph, source, label, url), every graph's source replaced by them; and
         record ``version`` (never moving it back), in one transaction."""
         db = self._connect()
         with db:
             old = self.version
+            tables = [t for t in _TABLES if details is not None or t != "details"]
             if subjects is None:
-                for table in _TABLES:
+                for table in tables:
                     db.execute(f"DELETE FROM {table}")  # a fixed table name
             else:
                 wanted = [(s,) for s in subjects]
-                for table in _TABLES:
+                for table in tables:
                     db.executemany(f"DELETE FROM {table} WHERE id = ?", wanted)
             seq = 0 if subjects is None else self._meta(db, "seq") or 0
             ordered = sorted(rows, key=lambda row: (len(row[1]), row))
@@ -256,7 +258,8 @@ class LabelIndex:
                     for i, types, prefs, labels in shown
                 ],
             )
-            db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", details)
+            if details is not None:
+                db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", details)
             if sources is not None:
                 db.execute("DELETE FROM sources")
                 db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", list(sources))
@@ -274,6 +277,26 @@ class LabelIndex:
                 types, prefs, labels = json.loads(shown)
                 found[i] = (i, types, [(t, lang) for t, lang in prefs], [(t, lang) for t, lang in labels])
         return found
+
+    def replace_details(self, details: Iterable[tuple[str, str]], *, batch: int = 500) -> None:
+        """Replace every member's statements (id, JSON) with ``details``, in transactions of
+        ``batch`` rows: a full rebuild reads them from the store as it writes them, and one
+        transaction would hold the file's write lock for as long (tens of seconds at 1M
+        triples), past the busy timeout of a worker refreshing after a write. Meanwhile a
+        detail not yet written is read from the store (``Search.detail`` answers ``None``)."""
+        db = self._connect()
+        with db:
+            db.execute("DELETE FROM details")
+        rows: list[tuple[str, str]] = []
+        for row in details:
+            rows.append(row)
+            if len(rows) >= batch:
+                with db:
+                    db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", rows)
+                rows = []
+        if rows:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", rows)
 
     def statements(self, id: str) -> str | None:
         """The statements of the member ``id`` as JSON (``None``: not a member indexed)."""

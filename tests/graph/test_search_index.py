@@ -150,3 +150,15 @@ def test_search_reads_on_while_an_equally_short_label_may_be_unread(tmp_path: Pa
     assert [hit.id for hit in index.search(['"ak"*'], collection=None, limit=3)] == [
         "https://e/a", "https://e/z0", "https://e/z1"
     ]  # fmt: skip
+
+
+def test_details_are_replaced_in_batches(tmp_path: Path) -> None:
+    """A full rebuild writes the members' statements in transactions of their own: every
+    row given replaces every row there was."""
+    index = LabelIndex(tmp_path / "index.sqlite")
+    index.replace_details([("https://e/old", "[]")])
+    index.replace_details(
+        ((f"https://e/{n}", f'[["p", "l", "{n}", null, null, [], []]]') for n in range(5)), batch=2
+    )
+    assert index.statements("https://e/old") is None
+    assert [index.statements(f"https://e/{n}") is not None for n in range(5)] == [True] * 5
