@@ -35,7 +35,7 @@ from ilbirs.graph.store.search_index import LabelIndex
 from . import graphs, pages, sparql, v1
 from .cache import AnswerFromCache, ResponseCache, VersionClock
 from .docs import problems
-from .errors import ProblemError, problem, problem_for
+from .errors import ProblemError, internal_error, problem, problem_for
 from .settings import Settings
 from .stores import build_remote_store
 from .tokens import TokenStore
@@ -107,7 +107,7 @@ def create_app(settings: Settings) -> FastAPI:
         # A bug, never a client's fault: logged with its traceback by uvicorn, and answered in
         # the same shape as every other error.
         _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "Internal error", "an unexpected error; it has been logged")
+        return internal_error()
 
     @app.get(
         "/health",

@@ -75,6 +75,12 @@ def problem(
     )
 
 
+def internal_error() -> JSONResponse:
+    """The answer to a bug (never a client's fault): the same shape as every other error; the
+    bug itself is logged by whoever caught it."""
+    return problem(500, "Internal error", "an unexpected error; it has been logged")
+
+
 def problem_for(exc: IlbirsError) -> JSONResponse:
     """The problem response of an Ilbirs error."""
     status, title, retry_after = next((s, t, r) for kind, s, t, r in STATUS if isinstance(exc, kind))

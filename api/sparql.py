@@ -42,7 +42,7 @@ from .auth import require
 from .cache import ResponseCache, VersionClock, etag_for, request_key, wants_fresh
 from .conneg import NotAcceptableHeaderError, negotiate
 from .docs import SPARQL_GET_PARAMETERS, SPARQL_POST_BODY, SPARQL_RESPONSES
-from .errors import ProblemError, problem, problem_for, status_for
+from .errors import ProblemError, internal_error, problem_for, status_for
 from .tokens import Token
 
 __all__ = [
@@ -244,7 +244,7 @@ async def sparql(request: Request) -> Response:
         version = clock.known()  # no thread hop when the version is known
         if version is None:
             version = await run_in_threadpool(clock.version, lambda: current_version(store))
-        etag = etag_for(version, query, repr(dataset), chosen, base)
+        etag = _etag(version, query, dataset, chosen, base)
         headers["ETag"] = etag
         if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
@@ -262,9 +262,22 @@ async def sparql(request: Request) -> Response:
     else:
         content = await run_in_threadpool(convert, result, chosen)
     if etag is not None and version is not None:
-        cache.put(etag, content, content_type(chosen))
-        _remember(request, cache, version, etag)
+        _keep(request, cache, version, etag, content, chosen)
     return Response(content, media_type=content_type(chosen), headers=headers)
+
+
+def _etag(version: int, query: str, dataset: QueryDataset | None, chosen: str, base: str) -> str:
+    """The ETag of a query's answer: the store's version, the query, its dataset, the media
+    type and the endpoint's URL (a relative IRI's base)."""
+    return etag_for(version, query, repr(dataset), chosen, base)
+
+
+def _keep(
+    request: Request, cache: ResponseCache, version: int, etag: str, content: bytes, chosen: str
+) -> None:
+    """Keep an answer, and let :class:`~.cache.AnswerFromCache` give it to this GET again."""
+    cache.put(etag, content, content_type(chosen))
+    _remember(request, cache, version, etag)
 
 
 def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
@@ -301,7 +314,7 @@ def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
     if chosen != _JSON_RESULTS:
         return None
     base = _endpoint(request)
-    etag = etag_for(known, text, repr(None), chosen, base)
+    etag = _etag(known, text, None, chosen, base)
     cache: ResponseCache = state.cache
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
@@ -311,10 +324,9 @@ def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
             response: Response = problem_for(exc)
         except Exception:  # a bug: answered as the app answers one
             _log.exception("unexpected error on GET /sparql")
-            response = problem(500, "Internal error", "an unexpected error; it has been logged")
+            response = internal_error()
         else:
-            cache.put(etag, result.body, content_type(chosen))
-            _remember(request, cache, known, etag)
+            _keep(request, cache, known, etag, result.body, chosen)
             headers = {"Vary": "Accept", "ETag": etag}
             response = Response(result.body, media_type=content_type(chosen), headers=headers)
         await response(scope, receive, send)

@@ -55,6 +55,7 @@ __all__ = [
     "assemble_document",
     "classes_of",
     "entity",
+    "entity_json",
     "filter_value",
     "graphs_of",
     "linked_nodes",
@@ -610,6 +611,17 @@ def graphs_of(statements: Statements) -> list[str]:
     return sorted({g for row in statements for g in row[5]})
 
 
+def _own(statements: Statements, languages: Sequence[str]) -> tuple[list[str], str | None]:
+    """An entity's own types and label, from its statements (as ``select_node_labels.rq``
+    reads a node's: skos:prefLabel, else rdfs:label): no query."""
+    prefs = sorted((text, lang or "") for p, kind, text, lang, *_ in statements if p == _PREF and kind == "l")
+    fallback = sorted(
+        (text, lang or "") for p, kind, text, lang, *_ in statements if p == _LAB and kind == "l"
+    )
+    types = sorted(text for p, kind, text, *_ in statements if p == _TYPE and kind == "i")
+    return types, shown_label(prefs, fallback, languages)
+
+
 def assemble(
     iri: str,
     statements: Statements,
@@ -621,13 +633,9 @@ def assemble(
     (``linked``, for :func:`linked_nodes`, labelled in ``languages``; a node missing there
     has no type and no label) and the source of each graph (for :func:`graphs_of`; a graph
     missing there records none): the one way a detail is made, from the store
-    (:func:`entity`) or from the index (``search.Search.detail``)."""
-    prefs = sorted((text, lang or "") for p, kind, text, lang, *_ in statements if p == _PREF and kind == "l")
-    fallback = sorted(
-        (text, lang or "") for p, kind, text, lang, *_ in statements if p == _LAB and kind == "l"
-    )
-    own_types = tuple(sorted(text for p, kind, text, *_ in statements if p == _TYPE and kind == "i"))
-    me = Ref(iri, own_types, shown_label(prefs, fallback, languages))
+    (:func:`entity`); :func:`assemble_document` is its one-pass twin for the index."""
+    own_types, label = _own(statements, languages)
+    me = Ref(iri, tuple(own_types), label)
 
     def ref(node: str) -> Ref:
         return me if node == iri else linked.get(node) or Ref(node, (), None)
@@ -664,6 +672,37 @@ def source_document(source: Source) -> dict[str, Any]:
     return {"graph": source.graph, "id": source.id, "label": source.label, "url": source.url}
 
 
+def entity_json(found: Entity) -> dict[str, Any]:
+    """An entity as the API's JSON has it (its ``EntityModel``: tested equal)."""
+    return {
+        "id": found.id,
+        "type": [ref_document(t) for t in found.types],
+        "label": found.label,
+        "properties": _properties_document(found.properties),
+        "sources": [source_document(s) for s in found.sources],
+    }
+
+
+def _properties_document(properties: tuple[PropertyValues, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "property": ref_document(p.property),
+            "values": [
+                {
+                    "value": v.value,
+                    "lang": v.lang,
+                    "datatype": v.datatype,
+                    "ref": ref_document(v.ref) if v.ref else None,
+                    "fields": _properties_document(v.fields),
+                    "sources": list(v.sources),
+                }
+                for v in p.values
+            ],
+        }
+        for p in properties
+    ]
+
+
 def assemble_document(
     iri: str,
     statements: Statements,
@@ -671,17 +710,13 @@ def assemble_document(
     linked: Mapping[str, dict[str, Any]],
     sources: Mapping[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """:func:`assemble`, as the JSON document the API answers with (its ``EntityModel``),
-    made directly from the documents of the references (:func:`ref_document`) and sources
-    (:func:`source_document`), which a caller can keep: the detail most often served, made in
-    one pass (tested equal to the API's JSON of :func:`assemble`'s entity for every member of
-    the shipped data, in three languages)."""
-    prefs = sorted((text, lang or "") for p, kind, text, lang, *_ in statements if p == _PREF and kind == "l")
-    fallback = sorted(
-        (text, lang or "") for p, kind, text, lang, *_ in statements if p == _LAB and kind == "l"
-    )
-    own_types = sorted(text for p, kind, text, *_ in statements if p == _TYPE and kind == "i")
-    label = shown_label(prefs, fallback, languages)
+    """``entity_json(assemble(...))`` made in one pass, from the documents of the
+    references (:func:`ref_document`) and sources (:func:`source_document`), which a caller
+    can keep: the detail the API serves most, made from the index (tested byte for byte equal
+    to the document of the detail made from the store, for every member of the shipped data,
+    in three languages). Measured at 1M triples: 92 -> 87-90 us per document with the kept
+    documents, 248 -> 164 us per early detail through the app against the two-pass way."""
+    own_types, label = _own(statements, languages)
     me = {"id": iri, "type": own_types, "label": label}
 
     def ref(node: str) -> dict[str, Any]:
@@ -736,7 +771,7 @@ def entity(
     are not asked again: a detail is then its statements' query, plus one for the references
     of nodes no cache holds yet, such as a protected area's own geometry (measured at 1M
     triples: 2.9 queries per detail with a fresh cache, 2.2 after 3,600 details). (The API
-    answers members' details from the detail index instead: ``search.Search.detail``.)
+    answers members' details from the detail index instead: ``search.Search.detail_document``.)
 
     :raises EntityNotFoundError: the graph states nothing about ``iri``.
     """

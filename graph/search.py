@@ -7,7 +7,8 @@ Lists: the members of each collection in IRI order with their precomputed facets
 a sort of the whole class in the engine.
 
 Details: each member's statements, what every node they link to shows and each graph's source
-(:meth:`Search.detail`: what ``entities.entity`` makes from the store, without a query to it).
+(:meth:`Search.detail_document`: what ``entities.entity`` makes from the store, without a query
+to it).
 
 All are served by one SQLite file in the data directory (``store.search_index.LabelIndex``),
 never by a REGEX scan or an ``ORDER BY`` of the store. The index is kept in step with the store:
@@ -37,14 +38,11 @@ from .entities import (
     COLLECTIONS,
     COUNT_CAP,
     Collection,
-    Entity,
     Filter,
     Page,
     Ref,
     Source,
-    Statements,
     Text,
-    assemble,
     assemble_document,
     classes_of,
     graphs_of,
@@ -147,7 +145,8 @@ class Search:
         self.index = index
         self._classes: dict[str, list[str]] | None = None
         self._rebuilding = threading.Lock()
-        # References (per language) and sources details read from the index, for one version.
+        # References (per language) and the documents of references and sources read from the
+        # index, for one version.
         self._read: tuple[
             int | None, dict[tuple[str, str, tuple[str, ...]], Ref | Source | dict[str, Any] | None]
         ] = (
@@ -376,22 +375,18 @@ class Search:
         missing = [m for m in members if m not in resolved]
         return {**resolved, **(refs(store, missing, languages) if missing else {})}
 
-    def detail(self, iri: URIRef, languages: Sequence[str], *, version: int | None = None) -> Entity | None:
-        """The detail of a member, as ``entities.entity`` makes it from the store (tested
-        equal), made from the index alone: its statements, what the nodes it links to show,
-        and its graphs' sources. ``None`` for a node that is no member (not indexed). Without
-        a store query, so cheap enough for the event loop: a point read of SQLite, and the
-        references and sources this process has not read at the index's version yet (details
-        link to the same classes, properties and places again and again). ``version``: the
-        index's, if the caller has just read it."""
-        parts = self._detail_parts(iri, languages, version)
-        return None if parts is None else assemble(str(iri), *parts)
-
     def detail_document(
         self, iri: URIRef, languages: Sequence[str], *, version: int | None = None
     ) -> dict[str, Any] | None:
-        """:meth:`detail` as the API's JSON document (``entities.assemble_document``), the
-        documents of its references and sources kept per index version as the references are."""
+        """The detail of a member as the API's JSON document, as ``entities.entity_json`` makes
+        it of the detail made from the store (tested equal), made from the index alone
+        (``entities.assemble_document``): its statements, what the nodes it links to show, and
+        its graphs' sources. ``None`` for a node that is no member (not indexed). Without a
+        store query, so cheap enough for the event loop: a point read of SQLite, and the
+        references and sources this process has not read at the index's version yet (kept
+        as documents: details link to the same classes, properties and places again and
+        again: the document shares them, so it is for reading and writing out, not changing).
+        ``version``: the index's, if the caller has just read it."""
         read = self._memo(version)
         found = self.index.statements(str(iri))
         if found is None:
@@ -427,25 +422,6 @@ class Search:
                 sources[graph] = made
                 read[("source document", graph, ())] = made
         return assemble_document(str(iri), statements, languages, documents, sources)
-
-    def _detail_parts(
-        self, iri: URIRef, languages: Sequence[str], version: int | None
-    ) -> tuple[Statements, Sequence[str], dict[str, Ref], dict[str, Source]] | None:
-        read = self._memo(version)
-        found = self.index.statements(str(iri))
-        if found is None:
-            return None
-        statements = json.loads(found)
-        nodes = linked_nodes(str(iri), statements)
-        linked = {n: ref or Ref(n, (), None) for n, ref in self._shown_refs(nodes, languages, read).items()}
-        graphs = graphs_of(statements)
-        unread = [g for g in graphs if ("source", g, ()) not in read]
-        if unread:
-            sources = self.index.sources(unread)
-            for graph in unread:
-                source, label, url = sources.get(graph, (None, None, None))
-                read[("source", graph, ())] = Source(graph, source, label, url)
-        return statements, languages, linked, {g: cast(Source, read[("source", g, ())]) for g in graphs}
 
     def page(
         self,

@@ -283,7 +283,8 @@ class LabelIndex:
         ``batch`` rows: a full rebuild reads them from the store as it writes them, and one
         transaction would hold the file's write lock for as long (tens of seconds at 1M
         triples), past the busy timeout of a worker refreshing after a write. Meanwhile a
-        detail not yet written is read from the store (``Search.detail`` answers ``None``)."""
+        detail not yet written is read from the store (``Search.detail_document`` answers
+        ``None``)."""
         db = self._connect()
         with db:
             db.execute("DELETE FROM details")

@@ -22,8 +22,8 @@ from rdflib import URIRef
 
 from ilbirs.api.cache import AnswerFromCache, ResponseCache, VersionClock
 from ilbirs.api.sparql import early_query
-from ilbirs.api.v1 import BY_LANGUAGE, EntityModel, PageModel, SearchModel, early_answer, entity_json
-from ilbirs.graph.entities import COLLECTIONS, entity, page
+from ilbirs.api.v1 import BY_LANGUAGE, EntityModel, PageModel, SearchModel, early_answer
+from ilbirs.graph.entities import COLLECTIONS, entity, entity_json, page
 from ilbirs.graph.search import Search
 from ilbirs.graph.service import Limits
 from ilbirs.graph.store import Auth, EmbeddedStore, RemoteStore

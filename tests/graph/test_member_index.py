@@ -4,6 +4,7 @@ tests, the same members in the same order, with the same total."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rdflib import XSD, Literal, URIRef
 
 from ilbirs.graph import load_bundle
 from ilbirs.graph.changes import QuadChange, apply_change, current_version
-from ilbirs.graph.entities import COLLECTIONS, entity, filter_value, page
+from ilbirs.graph.entities import COLLECTIONS, entity, entity_json, filter_value, page
 from ilbirs.graph.errors import InvalidValueError
 from ilbirs.graph.search import Search
 from ilbirs.graph.sparql import load_query
@@ -75,11 +76,12 @@ def test_the_index_details_every_member_as_the_store_does(
     assert len(members) > 80
     for iri in members:
         for languages in ((), ("ru",), ("ky", "ru")):
-            indexed = search.detail(URIRef(iri), languages)
-            assert indexed == entity(bundle_store, URIRef(iri), languages=languages), iri
-    umai = search.detail(URIRef("https://w3id.org/ilbirs/id/animal/umai"), ["ru"])
-    assert umai is not None and umai.label == "Умай" and len(umai.sources) == 5
-    assert search.detail(URIRef("https://w3id.org/ilbirs/def/Animal"), ()) is None
+            indexed = search.detail_document(URIRef(iri), languages)
+            made = entity_json(entity(bundle_store, URIRef(iri), languages=languages))
+            assert json.dumps(indexed) == json.dumps(made), iri  # the same, in the same order
+    umai = search.detail_document(URIRef("https://w3id.org/ilbirs/id/animal/umai"), ["ru"])
+    assert umai is not None and umai["label"] == "Умай" and len(umai["sources"]) == 5
+    assert search.detail_document(URIRef("https://w3id.org/ilbirs/def/Animal"), ()) is None
 
 
 def writable(tmp_path: Path) -> tuple[EmbeddedStore, Search]:
@@ -317,31 +319,29 @@ def test_a_detail_follows_writes_to_what_it_links_to(tmp_path: Path) -> None:
     to the one made from the store."""
     store, index = writable(tmp_path)
     area = URIRef("https://w3id.org/ilbirs/id/protected-area/khan-tengri")
-    before = index.detail(area, ["ky"])
+    before = index.detail_document(area, ["ky"])
     assert before is not None
     place = next(
-        v.ref
-        for p in before.properties
-        if p.property.id == "https://schema.org/containedInPlace"
-        for v in p.values
-        if v.ref is not None
+        v["ref"]
+        for p in before["properties"]
+        if p["property"]["id"] == "https://schema.org/containedInPlace"
+        for v in p["values"]
+        if v["ref"] is not None
     )
-    graph = before.sources[0]
-    assert graph.id is not None
+    graph = before["sources"][0]
+    assert graph["id"] is not None
     skos = "http://www.w3.org/2004/02/skos/core#"
     quads = {
-        (URIRef(place.id), URIRef(skos + "prefLabel"), Literal("Сынак аймак", lang="ky"), URIRef(graph.graph)),
-        (URIRef(graph.id), URIRef(skos + "prefLabel"), Literal("0 renamed", lang="en"), URIRef(graph.graph)),
+        (URIRef(place["id"]), URIRef(skos + "prefLabel"), Literal("Сынак аймак", lang="ky"), URIRef(graph["graph"])),
+        (URIRef(graph["id"]), URIRef(skos + "prefLabel"), Literal("0 renamed", lang="en"), URIRef(graph["graph"])),
     }  # fmt: skip
     record = apply_change(
         store, QuadChange(added=frozenset(quads)), expected_version=None, actor="t", reason="r"
     )
     index.refresh(store, quads, version=record.version, record=record.iri)
-    after = index.detail(area, ["ky"])
-    assert after == entity(store, area, languages=["ky"])
+    after = index.detail_document(area, ["ky"])
+    assert after == entity_json(entity(store, area, languages=["ky"]))
     assert after is not None and after != before
-    labels = [
-        v.ref.label for p in after.properties for v in p.values if v.ref is not None and v.ref.id == place.id
-    ]
+    labels = [v["ref"]["label"] for p in after["properties"] for v in p["values"] if v["ref"] and v["ref"]["id"] == place["id"]]  # fmt: skip
     assert labels == ["Сынак аймак"]
-    assert [s.label for s in after.sources if s.graph == graph.graph] == ["0 renamed"]
+    assert [s["label"] for s in after["sources"] if s["graph"] == graph["graph"]] == ["0 renamed"]
