@@ -508,7 +508,7 @@ async def get_entity(
         def detail() -> dict[str, object]:
             searcher: Search = request.app.state.search
             clock: VersionClock = request.app.state.version_clock
-            if searcher.index.version == clock.version(lambda: current_version(store)):
+            if searcher.in_step(clock.version(lambda: current_version(store))):
                 indexed = searcher.detail_document(iri, asked)
                 if indexed is not None:
                     return indexed
@@ -569,7 +569,7 @@ def early_answer(scope: Scope, known: int | None) -> Response | None:
     if len(params) != len(pairs):
         return None  # a parameter given twice: the route decides
     try:
-        if known is None or searcher.index.version != known:
+        if known is None or not searcher.in_step(known):
             return None
         if path == "/api/v1/search":
             return _early_search(scope, searcher, params)

@@ -27,9 +27,10 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
+import orjson
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import PROV, RDFS
 from rdflib.term import Identifier
@@ -137,6 +138,19 @@ def terms(query: str) -> list[str]:
     return [f'"{word}"*' for word in words[:8]]
 
 
+@dataclass
+class _Read:
+    """What a process has read from the index at one ``version``: references (per languages
+    asked for), the documents of references (likewise) and of sources. Details link to the
+    same classes, properties and places again and again; ``size`` bounds it."""
+
+    version: int | None
+    refs: dict[tuple[str, ...], dict[str, Ref | None]] = field(default_factory=dict)
+    ref_documents: dict[tuple[str, ...], dict[str, dict[str, Any]]] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    size: int = 0
+
+
 class Search:
     """Search over one label index: keeps it in step with the store, and answers from it.
     One per app (``app.state``); safe across threads."""
@@ -145,14 +159,8 @@ class Search:
         self.index = index
         self._classes: dict[str, list[str]] | None = None
         self._rebuilding = threading.Lock()
-        # References (per language) and the documents of references and sources read from the
-        # index, for one version.
-        self._read: tuple[
-            int | None, dict[tuple[str, str, tuple[str, ...]], Ref | Source | dict[str, Any] | None]
-        ] = (
-            None,
-            {},
-        )
+        self._read = _Read(None)
+        self._in_step: int | None = None  # a store version the index was seen to reflect
 
     def _collections_of(self, store: Store, *, fresh: bool) -> dict[str, list[str]]:
         """Class IRI -> the collections whose members it makes; read from the ontology once,
@@ -289,7 +297,7 @@ class Search:
             details=None if subjects is None else details,
             sources=self._sources(store) if sources else None,
         )
-        self._read = (None, {})
+        self._read = _Read(None)
 
     def rebuild(self, store: Store, version: int) -> None:
         """Index every entity again, as the store is at ``version``."""
@@ -336,36 +344,42 @@ class Search:
         }
         self._index(store, sorted(set(subjects) | dependents), version, sources=sources)
 
-    def _memo(
-        self, version: int | None = None
-    ) -> dict[tuple[str, str, tuple[str, ...]], Ref | Source | dict[str, Any] | None]:
+    def in_step(self, version: int) -> bool:
+        """The index reflects the store at ``version`` (read from the index once per version:
+        it moves on only after the store does)."""
+        if self._in_step == version:
+            return True
+        if self.index.version == version:
+            self._in_step = version
+            return True
+        return False
+
+    def _memo(self, version: int | None = None) -> _Read:
         """What this process has read from the index at its current version (``version``, if
-        the caller has just read it): references (per languages asked for) and sources. A
-        write changes the version and empties it."""
+        the caller has just read it). A write changes the version and empties it."""
         version = self.index.version if version is None else version
-        if self._read[0] != version or len(self._read[1]) > 100_000:
-            self._read = (version, {})
-        return self._read[1]
+        if self._read.version != version or self._read.size > 100_000:
+            self._read = _Read(version)
+        return self._read
 
     def _shown_refs(
-        self,
-        nodes: Sequence[str],
-        languages: Sequence[str],
-        read: dict[tuple[str, str, tuple[str, ...]], Ref | Source | dict[str, Any] | None] | None = None,
+        self, nodes: Sequence[str], languages: Sequence[str], read: _Read | None = None
     ) -> dict[str, Ref | None]:
         """The references of ``nodes`` as the index shows them (``None``: not in it)."""
-        read, asked = self._memo() if read is None else read, tuple(languages)
-        missing = [n for n in nodes if ("ref", n, asked) not in read]
+        read = self._memo() if read is None else read
+        kept = read.refs.setdefault(tuple(languages), {})
+        missing = [n for n in nodes if n not in kept]
         if missing:
             shown = self.index.shown(missing)
             for node in missing:
                 found = shown.get(node)
-                read[("ref", node, asked)] = (
+                kept[node] = (
                     None
                     if found is None
                     else Ref(node, tuple(found[1]), shown_label(found[2], found[3], languages))
                 )
-        return {n: cast(Ref | None, read[("ref", n, asked)]) for n in nodes}
+            read.size += len(missing)
+        return {n: kept[n] for n in nodes}
 
     def refs(self, store: Store, members: Sequence[URIRef], languages: Sequence[str]) -> dict[URIRef, Ref]:
         """``{id, type, label}`` of members, as ``entities.refs`` resolves them, read from the
@@ -391,36 +405,34 @@ class Search:
         found = self.index.statements(str(iri))
         if found is None:
             return None
-        statements = json.loads(found)
-        asked = tuple(languages)
+        statements = orjson.loads(found)
+        kept = read.ref_documents.setdefault(tuple(languages), {})
         documents: dict[str, dict[str, Any]] = {}
         missing = []
         for node in linked_nodes(str(iri), statements):
-            kept = read.get(("ref document", node, asked))
-            if kept is None:
+            document = kept.get(node)
+            if document is None:
                 missing.append(node)
             else:
-                documents[node] = cast(dict[str, Any], kept)
+                documents[node] = document
         if missing:
             for node, ref in self._shown_refs(missing, languages, read).items():
-                made = ref_document(ref or Ref(node, (), None))
-                documents[node] = made
-                read[("ref document", node, asked)] = made
+                documents[node] = kept[node] = ref_document(ref or Ref(node, (), None))
+            read.size += len(missing)
         sources: dict[str, dict[str, Any]] = {}
         unread = []
         for graph in graphs_of(statements):
-            kept = read.get(("source document", graph, ()))
-            if kept is None:
+            document = read.sources.get(graph)
+            if document is None:
                 unread.append(graph)
             else:
-                sources[graph] = cast(dict[str, Any], kept)
+                sources[graph] = document
         if unread:
             rows = self.index.sources(unread)
             for graph in unread:
                 source, label, url = rows.get(graph, (None, None, None))
-                made = source_document(Source(graph, source, label, url))
-                sources[graph] = made
-                read[("source document", graph, ())] = made
+                sources[graph] = read.sources[graph] = source_document(Source(graph, source, label, url))
+            read.size += len(unread)
         return assemble_document(str(iri), statements, languages, documents, sources)
 
     def page(

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+import orjson
+
 from .lock import WriteLock
 
 __all__ = ["LabelHit", "LabelIndex", "Shown"]
@@ -274,7 +276,7 @@ class LabelIndex:
             batch = list(ids[start : start + 500])
             marks = ", ".join("?" * len(batch))  # one mark per id; the ids are parameters
             for i, shown in db.execute(f"SELECT id, shown FROM shown WHERE id IN ({marks})", batch):
-                types, prefs, labels = json.loads(shown)
+                types, prefs, labels = orjson.loads(shown)
                 found[i] = (i, types, [(t, lang) for t, lang in prefs], [(t, lang) for t, lang in labels])
         return found
 
