@@ -339,7 +339,7 @@ def serve(
 
     from .http_protocol import NoDelayHTTPProtocol
     from .stores import build_remote_store
-    from .workers import ServeError, check_free, reuse_port, run_workers
+    from .workers import ServeError, check_free, run_workers, supported
 
     overrides = {
         k: v
@@ -411,8 +411,8 @@ def serve(
             # access logger on, uvicorn formats their arguments for every request.
             "access_log": False,
         }
-        if settings.workers > 1 and reuse_port():
-            run_workers(uvicorn.Config(**options), settings.workers)  # a socket each: see workers.py
+        if settings.workers > 1 and supported():
+            run_workers(uvicorn.Config(**options), settings.workers)  # taking turns: see workers.py
         else:
             uvicorn.run(**options)
     except (IlbirsError, ServeError) as exc:

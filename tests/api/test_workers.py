@@ -1,6 +1,6 @@
-"""``ilbirs serve --workers N``: each worker accepts on a socket of its own (``SO_REUSEPORT``),
-so clients that connect together are spread over the workers; a worker that dies is replaced,
-and workers do not outlive their supervisor. Read from ``/proc``, as an operator would with
+"""``ilbirs serve --workers N``: the workers take turns to accept on one socket, so clients
+that connect together are spread evenly over them; a worker that dies is replaced, and
+workers do not outlive their supervisor. Read from ``/proc``, as an operator would with
 ``ss -ltnp``."""
 
 from __future__ import annotations
@@ -67,53 +67,82 @@ def inodes_of(pid: int) -> set[int]:
     return held
 
 
-def listening_workers(process: subprocess.Popen[str], port: int, count: int = 2) -> list[int]:
-    """The workers, once ``count`` of them listen: ``/ready`` answers as soon as one does, and
-    each starts listening only when its app has started."""
+def watched(pid: int) -> set[int]:
+    """The sockets process ``pid``'s event loop watches (its epoll sets, from ``fdinfo``)."""
+    fds: dict[int, int] = {}
+    polls = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            fds[int(fd.name)] = int(target[8:-1])
+        elif target == "anon_inode:[eventpoll]":
+            polls.append(fd.name)
+    found = set()
+    for poll in polls:
+        for line in Path(f"/proc/{pid}/fdinfo/{poll}").read_text().splitlines():
+            if line.startswith("tfd:") and int(line.split()[1]) in fds:
+                found.add(fds[int(line.split()[1])])
+    return found
+
+
+def serving_workers(process: subprocess.Popen[str], port: int, count: int = 2) -> list[int]:
+    """The workers, once ``count`` of them accept: ``/ready`` answers as soon as one does, and
+    each watches the listening socket only once its app has started."""
     deadline = time.monotonic() + 60
     while True:
         workers = workers_of(process)
         listening = set(sockets(port, _LISTEN))
-        if len(workers) == count and all(inodes_of(pid) & listening for pid in workers):
+        if len(workers) == count and all(watched(pid) & listening for pid in workers):
             return workers
-        assert time.monotonic() < deadline, f"not every worker listens: {log_of(process)[-2000:]}"
+        assert time.monotonic() < deadline, f"not every worker accepts: {log_of(process)[-2000:]}"
         time.sleep(0.1)
 
 
-def test_each_worker_listens_on_a_socket_of_its_own(tmp_path: Path) -> None:
-    """uvicorn's own --workers shares one socket: the worker that wakes first takes every
-    waiting connection, and 8 clients connecting together then often all land on one worker."""
+def test_the_workers_accept_on_one_socket(tmp_path: Path) -> None:
+    """One listening socket, bound by ``ilbirs serve`` itself: no other program can share the
+    port (as it could with ``SO_REUSEPORT``), and no connection waits in a queue of its own
+    for a worker that is busy or dead."""
     process, port = start(tmp_path / "data", "--workers", "2")
     try:
-        workers = listening_workers(process, port)
-        listening = sockets(port, _LISTEN)
-        held = [inodes_of(pid) & set(listening) for pid in workers]
-        assert all(len(h) == 1 for h in held), held
-        assert held[0] != held[1], "the workers share one listening socket"
+        workers = serving_workers(process, port)
+        listening = set(sockets(port, _LISTEN))
+        assert len(listening) == 1, listening
+        assert all(watched(pid) & listening == listening for pid in workers)
+        assert inodes_of(process.pid) & listening == listening
     finally:
         stop(process)
 
 
-def test_clients_connecting_together_are_spread_over_the_workers(tmp_path: Path) -> None:
-    """What a client pool sees. With one shared socket this can pass too (the order the
-    workers wake in decides; it passed in one run of it): the test above pins the mechanism."""
-    process, port = start(tmp_path / "data", "--workers", "2")
+def spread(process: subprocess.Popen[str], port: int, count: int) -> list[int]:
+    """How ``count`` clients connecting together (as a client pool opens) fall on the workers."""
     clients = []
     try:
-        workers = listening_workers(process, port)
-        for _ in range(16):  # all connected before any is served, as a client pool opens
+        workers = serving_workers(process, port)
+        for _ in range(count):  # all connected before any is served
             clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
         for client in clients:
             client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert client.recv(4096).startswith(b"HTTP/1.1 200")
         mine = {client.getsockname()[1] for client in clients}
         served = {inode for inode, remote in sockets(port, _ESTABLISHED).items() if remote in mine}
-        per_worker = [len(inodes_of(pid) & served) for pid in workers]
-        assert sum(per_worker) == 16
-        assert min(per_worker) > 0, f"one worker took every connection: {per_worker}"
+        return sorted(len(inodes_of(pid) & served) for pid in workers)
     finally:
         for client in clients:
             client.close()
+
+
+def test_clients_connecting_together_are_spread_evenly(tmp_path: Path) -> None:
+    """By load, not by chance: a hash of the addresses (``SO_REUSEPORT``) split 8 clients 5/3
+    or 6/2 in 5 of 5 benchmark runs; uvicorn's own workers often gave all 8 to one."""
+    process, port = start(tmp_path / "data", "--workers", "2")
+    try:
+        assert spread(process, port, 16) == [8, 8]
+        time.sleep(0.5)  # the 16 closed: the counts are back to 0
+        assert spread(process, port, 7) == [3, 4]
+    finally:
         stop(process)
 
 
@@ -127,7 +156,7 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
             workers = workers_of(process)
             if len(workers) == 2 and first not in workers:
                 listening = sockets(port, _LISTEN)
-                if all(inodes_of(pid) & set(listening) for pid in workers):
+                if all(watched(pid) & set(listening) for pid in workers):
                     break
             assert time.monotonic() < deadline, f"no worker replaced {first}: {log_of(process)[-2000:]}"
             time.sleep(0.2)
