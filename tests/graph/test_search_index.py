@@ -139,8 +139,8 @@ def test_search_ranks_the_shortest_label_first_then_the_iri(tmp_path: Path) -> N
 
 
 def test_search_reads_on_while_an_equally_short_label_may_be_unread(tmp_path: Path) -> None:
-    """Ten labels of one length fill more than the first read (8 rows for one hit); the
-    entity with the least IRI among them was written last, so its row comes last."""
+    """Ten labels of one length fill more than the first read (``CANDIDATES``, 4 rows for one
+    hit); the entity with the least IRI among them was written last, so its row comes last."""
     index = LabelIndex(tmp_path / "search.sqlite")
     index.replace(
         [(f"https://e/z{n}", f"Ak a{n}", "en", "animals") for n in range(10)], version=1, subjects=None
@@ -150,6 +150,28 @@ def test_search_reads_on_while_an_equally_short_label_may_be_unread(tmp_path: Pa
     assert [hit.id for hit in index.search(['"ak"*'], collection=None, limit=3)] == [
         "https://e/a", "https://e/z0", "https://e/z1"
     ]  # fmt: skip
+
+
+def test_a_label_written_alike_in_several_languages_is_one_row(tmp_path: Path) -> None:
+    """A name is often the same in English, Kyrgyz and without a tag: one row, one match to
+    read, with the least tag (what a hit shows, as when each was a row)."""
+    index = LabelIndex(tmp_path / "search.sqlite")
+    rows = [
+        ("https://e/umai", "Umai", "en", "animals"),
+        ("https://e/umai", "Umai", "ky", "animals"),
+        ("https://e/umai", "Umai", "", "animals"),
+        ("https://e/umai", "Умай", "ru", "animals"),
+        ("https://e/umai", "Umai", "en", "people"),  # another collection: a row of its own
+    ]
+    index.replace(rows, version=1, subjects=None)
+    db = sqlite3.connect(tmp_path / "search.sqlite")
+    assert sorted(db.execute("SELECT label, lang, collection FROM entries")) == [
+        ("Umai", "", "animals"), ("Umai", "en", "people"), ("Умай", "ru", "animals")
+    ]  # fmt: skip
+    [hit] = index.search(['"umai"*'], collection=None, limit=5)
+    assert (hit.label, hit.lang, hit.collection) == ("Umai", "", "animals")
+    [hit] = index.search(['"umai"*'], collection="people", limit=5)
+    assert (hit.label, hit.lang) == ("Umai", "en")
 
 
 def test_details_are_replaced_in_batches(tmp_path: Path) -> None:
