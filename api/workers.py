@@ -159,7 +159,8 @@ class _TakingTurns(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, sock: socket.socket, mine: Turns) -> None:
         super().__init__(config)
         self.sock, self.turns = sock, mine
-        self.waiting_since: float | None = None
+        # (since when, last time) this worker has left a waiting connection to the others
+        self.deferred: tuple[float, float] | None = None
         self.watching = False
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -189,16 +190,19 @@ class _TakingTurns(uvicorn.Server):
         """The socket has a connection waiting (for this worker or another)."""
         now = time.monotonic()
         if not self.turns.mine():
-            self.waiting_since = self.waiting_since or now
-            if now - self.waiting_since < LEND_S:
+            if self.deferred is None or now - self.deferred[1] > 10 * TURN_S:
+                self.deferred = (now, now)  # not the one left a moment ago: another connection
+            since = self.deferred[0]
+            if now - since < LEND_S:
+                self.deferred = (since, now)
                 self.unwatch()  # level-triggered: watched, it would wake this loop again at once
                 self.loop.call_later(TURN_S, self.watch)
                 return
+        self.deferred = None
         try:
             conn, _ = self.sock.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            self.waiting_since = None  # another worker took it
-            return
+            return  # another worker took it
         except OSError as exc:  # out of file descriptors or memory: as asyncio does, wait a second
             if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                 raise
@@ -206,7 +210,6 @@ class _TakingTurns(uvicorn.Server):
             self.unwatch()
             self.loop.call_later(1.0, self.watch)
             return
-        self.waiting_since = None
         self.turns.opened()
         conn.setblocking(False)
         self.loop.create_task(self.connect(conn))

@@ -116,33 +116,48 @@ def test_the_workers_accept_on_one_socket(tmp_path: Path) -> None:
         stop(process)
 
 
-def spread(process: subprocess.Popen[str], port: int, count: int) -> list[int]:
-    """How ``count`` clients connecting together (as a client pool opens) fall on the workers."""
-    clients = []
-    try:
-        workers = serving_workers(process, port)
-        for _ in range(count):  # all connected before any is served
-            clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
-        for client in clients:
-            client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert client.recv(4096).startswith(b"HTTP/1.1 200")
-        mine = {client.getsockname()[1] for client in clients}
-        served = {inode for inode, remote in sockets(port, _ESTABLISHED).items() if remote in mine}
-        return sorted(len(inodes_of(pid) & served) for pid in workers)
-    finally:
-        for client in clients:
-            client.close()
+def connect(port: int, count: int) -> list[socket.socket]:
+    """``count`` clients connecting together (all connected before any is served, as a client
+    pool opens), each then served once."""
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    for client in clients:
+        client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+    return clients
+
+
+def served_by(port: int, workers: list[int], clients: list[socket.socket]) -> list[list[socket.socket]]:
+    """The clients each worker serves."""
+    remote = {inode: port for inode, port in sockets(port, _ESTABLISHED).items()}
+    held = [inodes_of(pid) for pid in workers]
+    return [[c for c in clients if any(remote.get(i) == c.getsockname()[1] for i in mine)] for mine in held]
 
 
 def test_clients_connecting_together_are_spread_evenly(tmp_path: Path) -> None:
     """By load, not by chance: a hash of the addresses (``SO_REUSEPORT``) split 8 clients 5/3
-    or 6/2 in 5 of 5 benchmark runs; uvicorn's own workers often gave all 8 to one."""
+    or 6/2 in 5 of 5 benchmark runs; uvicorn's own workers often gave all 8 to one. A worker
+    that holds more connections leaves new ones to the other."""
     process, port = start(tmp_path / "data", "--workers", "2")
+    clients: list[socket.socket] = []
     try:
-        assert spread(process, port, 16) == [8, 8]
-        time.sleep(0.5)  # the 16 closed: the counts are back to 0
-        assert spread(process, port, 7) == [3, 4]
+        workers = serving_workers(process, port)
+        clients = connect(port, 16)
+        first, second = served_by(port, workers, clients)
+        assert (len(first), len(second)) == (8, 8)
+        for client in second:
+            client.close()
+        time.sleep(0.5)  # the second worker's count is back to 0
+        more = connect(port, 8)
+        clients = first + more
+        assert [len(c) for c in served_by(port, workers, more)] == [0, 8]
+        for client in clients:
+            client.close()
+        time.sleep(0.5)
+        clients = connect(port, 7)
+        assert sorted(len(c) for c in served_by(port, workers, clients)) == [3, 4]
     finally:
+        for client in clients:
+            client.close()
         stop(process)
 
 
