@@ -46,8 +46,7 @@ from .entities import (
     Text,
     assemble_document,
     classes_of,
-    graphs_of,
-    linked_nodes,
+    indexed_detail,
     ref_document,
     refs,
     shown_label,
@@ -252,8 +251,9 @@ class Search:
 
     @staticmethod
     def _details(store: Store, members: Sequence[str]) -> Iterator[tuple[str, str]]:
-        """(IRI, statements as JSON) of each member: what its detail is made from, read in
-        batches of 500 members (made while the index writes them, not all held at once)."""
+        """(IRI, ``entities.indexed_detail`` as JSON) of each member: what its detail is made
+        from, read in batches of 500 members (made while the index writes them, not all held
+        at once)."""
         query = load_query("select_entity_statements")
         for batch in _batches([URIRef(m) for m in members]):
             assert batch is not None
@@ -261,7 +261,7 @@ class Search:
             for row in store.select(_bound(query, batch), union=False):
                 by_subject[str(row["s"])].append(row)
             for iri in sorted(by_subject):
-                yield iri, json.dumps(statements_of(by_subject[iri]), ensure_ascii=False)
+                yield iri, json.dumps(indexed_detail(iri, statements_of(by_subject[iri])), ensure_ascii=False)
 
     @staticmethod
     def _sources(store: Store) -> list[tuple[str, str, str | None, str | None]]:
@@ -402,14 +402,14 @@ class Search:
         again: the document shares them, so it is for reading and writing out, not changing).
         ``version``: the index's, if the caller has just read it."""
         read = self._memo(version)
-        found = self.index.statements(str(iri))
+        found = self.index.detail(str(iri))
         if found is None:
             return None
-        statements = orjson.loads(found)
+        types, prefs, fallback, nodes, graphs, statements = orjson.loads(found)
         kept = read.ref_documents.setdefault(tuple(languages), {})
         documents: dict[str, dict[str, Any]] = {}
         missing = []
-        for node in linked_nodes(str(iri), statements):
+        for node in nodes:
             document = kept.get(node)
             if document is None:
                 missing.append(node)
@@ -421,7 +421,7 @@ class Search:
             read.size += len(missing)
         sources: dict[str, dict[str, Any]] = {}
         unread = []
-        for graph in graphs_of(statements):
+        for graph in graphs:
             document = read.sources.get(graph)
             if document is None:
                 unread.append(graph)
@@ -433,7 +433,9 @@ class Search:
                 source, label, url = rows.get(graph, (None, None, None))
                 sources[graph] = read.sources[graph] = source_document(Source(graph, source, label, url))
             read.size += len(unread)
-        return assemble_document(str(iri), statements, languages, documents, sources)
+        return assemble_document(
+            str(iri), statements, languages, documents, sources, own=(types, prefs, fallback), graphs=graphs
+        )
 
     def page(
         self,

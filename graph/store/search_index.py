@@ -7,7 +7,8 @@ table ``labels`` over it (external content, kept in step by triggers; with prefi
 prefixes of 2 to 8 characters, what people type into a search box). And the member index of the API's lists: ``members``
 (collection, IRI: pages in IRI order from a B-tree, whatever the size of the collection) and
 ``facets`` (collection, facet, value, IRI: what each filter reads, precomputed). And what the
-API's details are made from: ``details`` (each member's statements, as JSON), ``shown`` (what a
+API's details are made from: ``details`` (each member's statements and what a detail reads
+of them, as JSON), ``shown`` (what a
 reference to each typed or labelled node shows) and ``sources`` (each graph's source). The
 ``unicode61`` tokenizer with ``remove_diacritics 2``
 folds case and diacritics in every script (Latin, Cyrillic), so "umai", "Umai" and "Ümai" are
@@ -76,7 +77,7 @@ CREATE TABLE IF NOT EXISTS sortkeys (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sortkeys_id ON sortkeys (id);
 CREATE TABLE IF NOT EXISTS shown (id TEXT PRIMARY KEY, shown TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, statements TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, detail TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
     graph TEXT PRIMARY KEY, source TEXT NOT NULL, label TEXT, url TEXT
 ) WITHOUT ROWID;
@@ -92,8 +93,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
 #: holds a label written alike in several languages once (with the least language tag: the
 #: one a hit showed), ``labels`` has prefix indexes. (Measured at 1M triples: 261,875 ->
 #: 248,942 rows, file 550 -> 561 MB; the FTS5 part of a search of a 4-8 letter prefix 88 ->
-#: 54 us.)
-LAYOUT = 7
+#: 54 us.) 8: ``details`` keeps what a detail reads of its statements besides them (own
+#: types and labels, linked nodes, graphs), in a table with row ids (rows of 1.6 KB on
+#: average at 100k triples: a point read 6.3-7.7 -> 4.4 us).
+LAYOUT = 8
 
 #: The tables whose rows belong to one entity (its ``id``).
 _TABLES = ("entries", "members", "facets", "bounds", "sortkeys", "shown", "details")
@@ -226,7 +229,8 @@ class LabelIndex:
         id), ``bounds`` (id, min x, min y, max x, max y of its geometry) and ``sortkeys``
         (collection, order, id, key: a number, a text, or ``None`` for none) and ``shown``
         (what a reference to a node shows: id, types, preferred labels and other labels as
-        (text, language)) and ``details`` (a member's statements, as JSON: id, text; ``None``:
+        (text, language)) and ``details`` (id, what the index keeps of a member for its detail,
+        as JSON; ``None``:
         left as they are, see :meth:`replace_details`); with
         ``sources`` (graph, source, label, url), every graph's source replaced by them; and
         record ``version`` (never moving it back), in one transaction."""
@@ -275,7 +279,7 @@ class LabelIndex:
                 ],
             )
             if details is not None:
-                db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", details)
+                db.executemany("INSERT OR REPLACE INTO details (id, detail) VALUES (?, ?)", details)
             if sources is not None:
                 db.execute("DELETE FROM sources")
                 db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", list(sources))
@@ -295,7 +299,7 @@ class LabelIndex:
         return found
 
     def replace_details(self, details: Iterable[tuple[str, str]], *, batch: int = 500) -> None:
-        """Replace every member's statements (id, JSON) with ``details``, in transactions of
+        """Replace every member's detail (id, JSON) with ``details``, in transactions of
         ``batch`` rows: a full rebuild reads them from the store as it writes them, and one
         transaction would hold the file's write lock for as long (tens of seconds at 1M
         triples), past the busy timeout of a worker refreshing after a write. Meanwhile a
@@ -309,15 +313,16 @@ class LabelIndex:
             rows.append(row)
             if len(rows) >= batch:
                 with db:
-                    db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", rows)
+                    db.executemany("INSERT OR REPLACE INTO details (id, detail) VALUES (?, ?)", rows)
                 rows = []
         if rows:
             with db:
-                db.executemany("INSERT OR REPLACE INTO details (id, statements) VALUES (?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO details (id, detail) VALUES (?, ?)", rows)
 
-    def statements(self, id: str) -> str | None:
-        """The statements of the member ``id`` as JSON (``None``: not a member indexed)."""
-        row = self._connect().execute("SELECT statements FROM details WHERE id = ?", (id,)).fetchone()
+    def detail(self, id: str) -> str | None:
+        """What the index keeps of the member ``id`` for its detail, as JSON
+        (``entities.indexed_detail``; ``None``: not a member indexed)."""
+        row = self._connect().execute("SELECT detail FROM details WHERE id = ?", (id,)).fetchone()
         return None if row is None else cast(str, row[0])
 
     def sources(self, graphs: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]:

@@ -182,5 +182,5 @@ def test_details_are_replaced_in_batches(tmp_path: Path) -> None:
     index.replace_details(
         ((f"https://e/{n}", f'[["p", "l", "{n}", null, null, [], []]]') for n in range(5)), batch=2
     )
-    assert index.statements("https://e/old") is None
-    assert [index.statements(f"https://e/{n}") is not None for n in range(5)] == [True] * 5
+    assert index.detail("https://e/old") is None
+    assert [index.detail(f"https://e/{n}") is not None for n in range(5)] == [True] * 5
