@@ -348,18 +348,24 @@ def texts(labels: Iterable[Literal]) -> list[Text]:
 
 
 def pick_text(labels: Iterable[Text], languages: Sequence[str]) -> str | None:
-    """The label (text, language) in the first of ``languages`` that has one, else English,
-    else one without a language, else the first (in a stable order); ``None`` when there is
-    none."""
-    by_lang: dict[str, list[str]] = defaultdict(list)
+    """The label (text, language) in the first of ``languages`` that has one (or a subtag of
+    it: ``en-GB`` for ``en``, the least subtag first), else English, else one without a
+    language, else the first (in a stable order); ``None`` when there is none."""
+    by_lang: dict[str, list[str]] = {}
     for text, lang in labels:
-        by_lang[lang.lower()].append(text)
+        by_lang.setdefault(lang.lower(), []).append(text)
     if not by_lang:
         return None
+    tags: list[str] | None = None  # sorted once, when a subtag is looked for
     for lang in [*(language.lower() for language in languages), "en", ""]:
-        for key in (lang, *(k for k in sorted(by_lang) if lang and k.startswith(lang + "-"))):
-            if by_lang.get(key):
-                return min(by_lang[key])
+        found = by_lang.get(lang)
+        if found:
+            return min(found)
+        if lang:
+            tags = sorted(by_lang) if tags is None else tags
+            for tag in tags:
+                if tag.startswith(lang + "-"):
+                    return min(by_lang[tag])
     return min(by_lang[min(by_lang)])
 
 
