@@ -54,37 +54,31 @@ def sockets(port: int, state: str) -> dict[int, int]:
     return found
 
 
-def inodes_of(pid: int) -> set[int]:
-    """The sockets process ``pid`` holds open."""
-    held = set()
+def fds_of(pid: int) -> dict[int, str]:
+    """What each file descriptor of process ``pid`` opens (``socket:[inode]``, ...)."""
+    found = {}
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
-            target = str(fd.readlink())
+            found[int(fd.name)] = str(fd.readlink())
         except OSError:
             continue  # closed meanwhile
-        if target.startswith("socket:["):
-            held.add(int(target[8:-1]))
-    return held
+    return found
+
+
+def inodes_of(pid: int) -> set[int]:
+    """The sockets process ``pid`` holds open."""
+    return {int(target[8:-1]) for target in fds_of(pid).values() if target.startswith("socket:[")}
 
 
 def watched(pid: int) -> set[int]:
     """The sockets process ``pid``'s event loop watches (its epoll sets, from ``fdinfo``)."""
-    fds: dict[int, int] = {}
-    polls = []
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = str(fd.readlink())
-        except OSError:
-            continue  # closed meanwhile
-        if target.startswith("socket:["):
-            fds[int(fd.name)] = int(target[8:-1])
-        elif target == "anon_inode:[eventpoll]":
-            polls.append(fd.name)
+    fds = fds_of(pid)
+    sockets_at = {fd: int(target[8:-1]) for fd, target in fds.items() if target.startswith("socket:[")}
     found = set()
-    for poll in polls:
+    for poll in (fd for fd, target in fds.items() if target == "anon_inode:[eventpoll]"):
         for line in Path(f"/proc/{pid}/fdinfo/{poll}").read_text().splitlines():
-            if line.startswith("tfd:") and int(line.split()[1]) in fds:
-                found.add(fds[int(line.split()[1])])
+            if line.startswith("tfd:") and int(line.split()[1]) in sockets_at:
+                found.add(sockets_at[int(line.split()[1])])
     return found
 
 
