@@ -572,7 +572,7 @@ def early_answer(scope: Scope, known: int | None) -> Response | None:
         if known is None or not searcher.in_step(known):
             return None
         if path == "/api/v1/search":
-            return _early_search(scope, searcher, params)
+            return _early_search(scope, searcher, params, known)
         listed = _LIST_PATH.fullmatch(path)
         if listed is not None:
             return _early_list(scope, searcher, listed[1], params)
@@ -581,7 +581,7 @@ def early_answer(scope: Scope, known: int | None) -> Response | None:
         return None  # the route answers (from the store, or with the error)
 
 
-def _early_search(scope: Scope, searcher: Search, params: dict[str, str]) -> Response | None:
+def _early_search(scope: Scope, searcher: Search, params: dict[str, str], version: int) -> Response | None:
     q, limit = params.get("q"), params.get("limit", "20")
     if set(params) - {"q", "type", "limit", "lang"} or q is None or len(q) > 200:
         return None
@@ -589,7 +589,9 @@ def _early_search(scope: Scope, searcher: Search, params: dict[str, str]) -> Res
         return None
     asked = languages(Request(scope), params.get("lang"))
     store: Store = scope["app"].state.store
-    hits = searcher.find(store, q, collection=params.get("type"), limit=int(limit), languages=asked)
+    hits = searcher.find(
+        store, q, collection=params.get("type"), limit=int(limit), languages=asked, version=version
+    )
     return json_answer(search_json(hits, q, int(limit)))
 
 

@@ -500,15 +500,17 @@ class Search:
         collection: str | None = None,
         limit: int = 20,
         languages: Sequence[str] = (),
+        version: int | None = None,
     ) -> list[SearchHit]:
         """The entities whose labels or names start with the words of ``query``, best first.
+        ``version``: the index's, if the caller has just read it.
 
         :raises InvalidValueError: no word in ``query``, or an unknown ``collection``.
         """
         if collection is not None and collection not in COLLECTIONS:
             raise InvalidValueError(f"`type` is one of: {', '.join(COLLECTIONS)}; not {collection[:60]!r}")
         hits = self.index.search(terms(query), collection=collection, limit=limit)
-        found = self._shown_refs([h.id for h in hits], languages)
+        found = self._shown_refs([h.id for h in hits], languages, self._memo(version))
         missing = [URIRef(h.id) for h in hits if found[h.id] is None]  # none, when the index is current
         resolved = (
             {**found, **{str(m): r for m, r in refs(store, missing, languages).items()}} if missing else found
