@@ -173,3 +173,13 @@ def test_the_remote_store_keeps_working_across_an_engine_restart(tmp_path: Path)
         store.update('INSERT DATA { <https://e/a> <https://e/p> "2" }')
         rows = store.select("SELECT ?o WHERE { <https://e/a> <https://e/p> ?o }")
         assert sorted(str(r["o"]) for r in rows) == ["1", "2"]
+
+
+def test_remote_results_are_read_by_orjson_and_by_json_where_orjson_refuses() -> None:
+    """A lone surrogate escape is JSON that orjson refuses; the results are still read."""
+    from ilbirs.graph.store.remote import _loads
+
+    assert _loads(b'{"head": {"vars": []}}') == {"head": {"vars": []}}
+    assert _loads('{"value": "\\ud800"}') == {"value": "\ud800"}
+    with pytest.raises(ValueError):
+        _loads(b'{"head": ')
