@@ -162,6 +162,7 @@ class _TakingTurns(uvicorn.Server):
         # (since when, last time) this worker has left a waiting connection to the others
         self.deferred: tuple[float, float] | None = None
         self.watching = False
+        self.connecting: set[asyncio.Task[None]] = set()  # held: the loop keeps weak references only
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])  # the app starts; no server of uvicorn's: this one accepts
@@ -212,7 +213,9 @@ class _TakingTurns(uvicorn.Server):
             return
         self.turns.opened()
         conn.setblocking(False)
-        self.loop.create_task(self.connect(conn))
+        task = self.loop.create_task(self.connect(conn))
+        self.connecting.add(task)
+        task.add_done_callback(self.connecting.discard)
 
     async def connect(self, conn: socket.socket) -> None:
         try:
