@@ -508,8 +508,9 @@ async def get_entity(
         def detail() -> dict[str, object]:
             searcher: Search = request.app.state.search
             clock: VersionClock = request.app.state.version_clock
-            if searcher.in_step(clock.version(lambda: current_version(store))):
-                indexed = searcher.detail_document(iri, asked)
+            version = clock.version(lambda: current_version(store))
+            if searcher.in_step(version):
+                indexed = searcher.detail_document(iri, asked, version=version)
                 if indexed is not None:
                     return indexed
             return entity_json(entity(store, iri, languages=asked, lookups=current_lookups(request)))

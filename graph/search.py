@@ -28,7 +28,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from rdflib import BNode, Literal, URIRef
@@ -381,13 +381,21 @@ class Search:
             read.size += len(missing)
         return {n: kept[n] for n in nodes}
 
+    def _resolved(
+        self, store: Store, ids: Sequence[str], languages: Sequence[str], read: _Read | None = None
+    ) -> dict[str, Ref]:
+        """``{id, type, label}`` of ``ids`` from the index; a node the index lacks (none, when
+        it is current) from the store, as ``entities.refs`` resolves it."""
+        found = self._shown_refs(ids, languages, read)
+        missing = [URIRef(i) for i in ids if found[i] is None]
+        from_store = {str(m): r for m, r in refs(store, missing, languages).items()} if missing else {}
+        return {i: ref if ref is not None else from_store[i] for i, ref in found.items()}
+
     def refs(self, store: Store, members: Sequence[URIRef], languages: Sequence[str]) -> dict[URIRef, Ref]:
         """``{id, type, label}`` of members, as ``entities.refs`` resolves them, read from the
         index (no query to the store; tested equal); a node the index lacks from the store."""
-        got = self._shown_refs([str(m) for m in members], languages)
-        resolved = {m: ref for m in members if (ref := got[str(m)]) is not None}
-        missing = [m for m in members if m not in resolved]
-        return {**resolved, **(refs(store, missing, languages) if missing else {})}
+        got = self._resolved(store, [str(m) for m in members], languages)
+        return {m: got[str(m)] for m in members}
 
     def detail_document(
         self, iri: URIRef, languages: Sequence[str], *, version: int | None = None
@@ -510,9 +518,5 @@ class Search:
         if collection is not None and collection not in COLLECTIONS:
             raise InvalidValueError(f"`type` is one of: {', '.join(COLLECTIONS)}; not {collection[:60]!r}")
         hits = self.index.search(terms(query), collection=collection, limit=limit)
-        found = self._shown_refs([h.id for h in hits], languages, self._memo(version))
-        missing = [URIRef(h.id) for h in hits if found[h.id] is None]  # none, when the index is current
-        resolved = (
-            {**found, **{str(m): r for m, r in refs(store, missing, languages).items()}} if missing else found
-        )
-        return [SearchHit(cast(Ref, resolved[h.id]), h.label, h.lang, h.collection, h.rank) for h in hits]
+        resolved = self._resolved(store, [h.id for h in hits], languages, self._memo(version))
+        return [SearchHit(resolved[h.id], h.label, h.lang, h.collection, h.rank) for h in hits]

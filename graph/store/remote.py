@@ -198,7 +198,7 @@ class RemoteStore:
                 self.query_url, [("query", query)], accept="application/sparql-results+json", what="SPARQL"
             )
             try:
-                doc = json.loads(answer)
+                doc = _loads(answer)
             except ValueError as exc:
                 raise StoreError(f"cannot list the graphs of {self.query_url}: {exc}") from exc
             names = {b["g"]["value"] for b in doc["results"]["bindings"]}

@@ -4,16 +4,16 @@
 One row per (entity, label, collection) in ``entries``, with the least of the label's language
 tags (indexed by entity, so a write replaces an entity's rows without a scan), and the FTS5
 table ``labels`` over it (external content, kept in step by triggers; with prefix indexes for
-prefixes of 2 to 8 characters, what people type into a search box). And the member index of the API's lists: ``members``
-(collection, IRI: pages in IRI order from a B-tree, whatever the size of the collection) and
-``facets`` (collection, facet, value, IRI: what each filter reads, precomputed). And what the
-API's details are made from: ``details`` (each member's statements and what a detail reads
-of them, as JSON), ``shown`` (what a
-reference to each typed or labelled node shows) and ``sources`` (each graph's source). The
-``unicode61`` tokenizer with ``remove_diacritics 2``
-folds case and diacritics in every script (Latin, Cyrillic), so "umai", "Umai" and "Ümai" are
-one word. The file lives in the data directory; the workers of one host share it (WAL mode:
-readers never wait for the writer). The store version the index reflects is kept with it.
+prefixes of 2 to 8 characters, what people type into a search box). And the member index of
+the API's lists: ``members`` (collection, IRI: pages in IRI order from a B-tree, whatever the
+size of the collection) and ``facets`` (collection, facet, value, IRI: what each filter reads,
+precomputed). And what the API's details are made from: ``details`` (each member's statements
+and what a detail reads of them, as JSON), ``shown`` (what a reference to each typed or
+labelled node shows) and ``sources`` (each graph's source). The ``unicode61`` tokenizer with
+``remove_diacritics 2`` folds case and diacritics in every script (Latin, Cyrillic), so
+"umai", "Umai" and "Ümai" are one word. The file lives in the data directory; the workers of
+one host share it (WAL mode: readers never wait for the writer). The store version the index
+reflects is kept with it.
 
 >>> import tempfile, pathlib
 >>> index = LabelIndex(pathlib.Path(tempfile.mkdtemp()) / "search.sqlite")
@@ -230,8 +230,7 @@ class LabelIndex:
         (collection, order, id, key: a number, a text, or ``None`` for none) and ``shown``
         (what a reference to a node shows: id, types, preferred labels and other labels as
         (text, language)) and ``details`` (id, what the index keeps of a member for its detail,
-        as JSON; ``None``:
-        left as they are, see :meth:`replace_details`); with
+        as JSON; ``None``: left as they are, see :meth:`replace_details`); with
         ``sources`` (graph, source, label, url), every graph's source replaced by them; and
         record ``version`` (never moving it back), in one transaction."""
         db = self._connect()
