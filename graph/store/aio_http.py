@@ -155,7 +155,7 @@ class EngineClient:
             except StaleConnectionError:
                 if reused:  # the engine had closed the idle connection: once more, on a new one
                     reused = False
-                    self.idle.clear()
+                    self.close()  # the others idle as long: likely closed too, and not left open
                     continue
                 raise
             except BaseException:
