@@ -48,7 +48,7 @@ from .sparql_text import Operation, analyse, operations, with_base
 from .store import Store, Triple
 from .store.base import QueryDataset, bind_rows
 from .store.scratch import DEFAULT_GRAPH, run_on_copy
-from .validation import ValidationReport, Validator
+from .validation import Background, ValidationReport, Validator
 from .validation.incremental import Change, Dependencies, OverlaySource, dependencies, validate_change
 
 __all__ = [
@@ -82,7 +82,7 @@ class WriteContext:
     ontology and vocabularies (joined to every neighbourhood), and what the shapes read."""
 
     validator: Validator
-    ontology: Graph
+    ontology: Background
     depends: Dependencies
 
     @staticmethod
@@ -94,7 +94,7 @@ class WriteContext:
         for file in bundle_files():
             if file.kind in VALIDATED_KINDS and file.kind != "data":
                 ontology.parse(file.path, format="turtle")
-        return WriteContext(validator, ontology, dependencies(validator))
+        return WriteContext(validator, Background.of(ontology), dependencies(validator))
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ it validates from a store; ``validate_change`` validates only what a change can 
 from __future__ import annotations
 
 from .data import english_labels, graph_markers, validation_graph
-from .engine import Engine, Validator, load_shapes
+from .engine import Background, Engine, Validator, load_shapes
 from .report import Severity, ValidationReport, ValidationResult, report_graph, report_json
 
 __all__ = [
+    "Background",
     "Engine",
     "Severity",
     "ValidationReport",

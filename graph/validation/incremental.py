@@ -30,7 +30,7 @@ from rdflib.term import Identifier
 from ilbirs.graph.namespace import KG
 from ilbirs.graph.store import Triple
 
-from .engine import Validator
+from .engine import Background, Validator
 from .report import ValidationReport
 
 __all__ = [
@@ -196,27 +196,20 @@ def affected_nodes(source: TripleSource, change: Change, depends: Dependencies) 
     return affected
 
 
-def neighbourhood(source: TripleSource, focus: set[Identifier]) -> Graph:
+def neighbourhood(source: TripleSource, focus: set[Identifier]) -> set[Triple]:
     """The part of the graph the shapes read when validating ``focus``."""
-    graph = Graph()
     first = list(source.outgoing(focus))
-    for triple in first:
-        graph.add(triple)
     values = {o for _, _, o in first if not isinstance(o, Literal)}
     second = list(source.outgoing(values))
-    for triple in second:
-        graph.add(triple)
-    for triple in source.incoming(focus, GEO_HAS_DEFAULT_GEOMETRY):
-        graph.add(triple)
+    triples = {*first, *second, *source.incoming(focus, GEO_HAS_DEFAULT_GEOMETRY)}
     frontier: set[Identifier] = {o for _, p, o in [*first, *second] if p in TRANSITIVE}
     seen: set[Identifier] = set(frontier)
     while frontier:
         step = list(source.outgoing(frontier))
-        for triple in step:
-            graph.add(triple)
+        triples.update(step)
         frontier = {o for _, p, o in step if p in TRANSITIVE and o not in seen}
         seen |= frontier
-    return graph
+    return triples
 
 
 def validate_change(
@@ -224,22 +217,21 @@ def validate_change(
     source: TripleSource,
     change: Change,
     *,
-    ontology: Graph,
+    ontology: Graph | Background,
     depends: Dependencies | None = None,
 ) -> ValidationReport:
     """Validate the graph *after* ``change`` (read through ``source``) for the nodes the change
-    can affect only. ``ontology`` (classes and vocabularies) joins every neighbourhood.
+    can affect only. ``ontology`` (classes and vocabularies) joins every neighbourhood; pass
+    it as a ``Background`` (encoded once) when validating many changes.
 
     The report's ``focus_nodes`` are the affected nodes and the values they validate through
     ``sh:node`` (whose results name the value as focus node)."""
     deps = depends if depends is not None else dependencies(validator)
     focus = affected_nodes(source, change, deps)
-    graph = neighbourhood(source, focus)  # it holds every statement of the focus nodes
-    nested: set[Identifier] = {
-        o for node in focus for p in deps.nested for o in graph.objects(node, p) if isinstance(o, Identifier)
-    }
-    graph += ontology
-    report = validator.validate(graph, focus_nodes=focus, only_focus=False)
+    triples = neighbourhood(source, focus)  # it holds every statement of the focus nodes
+    nested: set[Identifier] = {o for s, p, o in triples if s in focus and p in deps.nested}
+    background = ontology if isinstance(ontology, Background) else Background.of(ontology)
+    report = validator.validate_over(background, triples, focus_nodes=focus)
     checked = frozenset(focus | nested)
     kept = [r for r in report.results if r.focus_node in checked]
     return ValidationReport.of(kept, report.engine, checked)

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from pyshacl_turbo.rdf import input_graph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 from rdflib.term import Identifier
@@ -17,7 +18,7 @@ from ilbirs.graph.bundle import VALIDATED_KINDS
 from ilbirs.graph.namespace import KG
 from ilbirs.graph.store import EmbeddedStore, Triple
 from ilbirs.graph.synthetic import generate
-from ilbirs.graph.validation import Validator, validation_graph
+from ilbirs.graph.validation import Background, Validator, validation_graph
 from ilbirs.graph.validation.incremental import (
     Change,
     GraphSource,
@@ -192,3 +193,32 @@ def test_synthetic_data_is_not_mistaken_for_real(world: tuple[Graph, Graph]) -> 
     assert synthetic
     assert not any(str(s).startswith("https://w3id.org/ilbirs/id/") for s in synthetic)
     assert Path
+
+
+def test_an_encoded_background_validates_as_the_union_graph(world: tuple[Graph, Graph]) -> None:
+    """``Validator.validate_over`` (the ontology encoded once, the neighbourhood added to a copy
+    of the encoding) encodes the union as pyshacl-turbo encodes it from a graph, and reports
+    what validating that graph reports."""
+    graph, ontology = world
+    validator = Validator()
+    umai = URIRef("https://w3id.org/ilbirs/id/animal/umai")
+    broken = (umai, KG.ofTaxon, URIRef("https://w3id.org/ilbirs/id/country/kg"))
+    triples = {t for t in graph if t not in ontology and t[0] == umai} | {broken}  # type: ignore[misc]
+    triples |= {t for t in ontology if t[0] == KG.Animal}  # a triple of both is encoded once
+    union = Graph()
+    union += ontology
+    for triple in triples:
+        union.add(triple)
+    background = Background.of(ontology)
+
+    def decoded(records: list[tuple[object, ...]], rows: list[tuple[int, ...]]) -> list[tuple[object, ...]]:
+        return sorted((records[s], records[p], records[o], g) for s, p, o, g in rows)  # type: ignore[return-value]
+
+    ours = background.with_triples(triples)
+    theirs = input_graph(union, direct=True)
+    assert decoded(*ours.source) == decoded(*theirs.source)  # type: ignore[misc]
+    assert len(ours.source[1]) == len(union)
+    over = validator.validate_over(background, triples, focus_nodes={umai})
+    whole = validator.validate(union, focus_nodes={umai}, only_focus=False)
+    assert not over.conforms
+    assert sorted(r.key for r in over.results) == sorted(r.key for r in whole.results)
