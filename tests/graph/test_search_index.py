@@ -174,6 +174,44 @@ def test_a_label_written_alike_in_several_languages_is_one_row(tmp_path: Path) -
     assert (hit.label, hit.lang) == ("Umai", "en")
 
 
+def test_a_refresh_rewrites_only_the_labels_that_changed(tmp_path: Path) -> None:
+    """Re-indexing an entity keeps the rows of its labels that stay (the full-text index is
+    not written for them), deletes those it lost and adds the new ones; searches see the
+    change, other entities are untouched."""
+    index = LabelIndex(tmp_path / "search.sqlite")
+    before = [
+        ("https://e/umai", "Umai", "en", "animals"),
+        ("https://e/umai", "Умай", "ru", "animals"),
+        ("https://e/umai", "Snow queen", "en", "animals"),
+        ("https://e/janish", "Janish", "en", "animals"),
+    ]
+    index.replace(before, version=1, subjects=None)
+    db = sqlite3.connect(tmp_path / "search.sqlite")
+    rowids = dict(db.execute("SELECT label, rowid FROM entries"))
+    after = [
+        ("https://e/umai", "Umai", "en", "animals"),
+        ("https://e/umai", "Умай", "ru", "animals"),
+        ("https://e/umai", "Umay", "en", "animals"),
+    ]
+    index.replace(after, version=2, subjects=["https://e/umai"])
+    now = dict(db.execute("SELECT label, rowid FROM entries"))
+    assert sorted(now) == ["Janish", "Umai", "Umay", "Умай"]
+    assert {label: now[label] for label in ("Umai", "Умай", "Janish")} == {
+        label: rowids[label] for label in ("Umai", "Умай", "Janish")
+    }
+    assert [hit.id for hit in index.search(['"snow"*'], collection=None, limit=5)] == []
+    assert [hit.label for hit in index.search(['"umay"*'], collection=None, limit=5)] == ["Umay"]
+    assert [hit.label for hit in index.search(['"умай"*'], collection=None, limit=5)] == ["Умай"]
+    assert [hit.id for hit in index.search(['"janish"*'], collection=None, limit=5)] == ["https://e/janish"]
+    # The same label now alike in another language: one row, with the least tag.
+    index.replace([*after, ("https://e/umai", "Umai", "", "animals")], version=3, subjects=["https://e/umai"])
+    assert sorted(db.execute("SELECT label, lang FROM entries WHERE id = 'https://e/umai'")) == [
+        ("Umai", ""), ("Umay", "en"), ("Умай", "ru")
+    ]  # fmt: skip
+    [hit] = index.search(['"umai"*'], collection=None, limit=5)
+    assert (hit.label, hit.lang) == ("Umai", "")
+
+
 def test_details_are_replaced_in_batches(tmp_path: Path) -> None:
     """A full rebuild writes the members' statements in transactions of their own: every
     row given replaces every row there was."""
