@@ -13,6 +13,7 @@ is an ``application/problem+json`` body (``api/errors.py``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope
 
 from ilbirs.graph import IlbirsError, bundle_loaded
+from ilbirs.graph.changes import current_version
 from ilbirs.graph.entities import Lookups
 from ilbirs.graph.search import Search
 from ilbirs.graph.store import RemoteStore, Store
@@ -71,8 +73,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.cache = ResponseCache()
         app.state.lookups = Lookups()
         app.state.search = Search(LabelIndex(settings.search_index_path))
-        app.state.version_clock = VersionClock(ttl_s=settings.version_ttl_s, hint=settings.version_hint_path)
+        clock = app.state.version_clock = VersionClock(
+            ttl_s=settings.version_ttl_s, hint=settings.version_hint_path
+        )
+        store = app.state.store
+        reading = asyncio.create_task(clock.keep_known(lambda: current_version(store)))
         yield
+        reading.cancel()
         if isinstance(app.state.store, RemoteStore):
             await app.state.store.aclose()  # the session of queries run on the event loop
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, quote
@@ -23,6 +24,7 @@ from rdflib import URIRef
 from ilbirs.api.cache import AnswerFromCache, ResponseCache, VersionClock
 from ilbirs.api.sparql import early_query
 from ilbirs.api.v1 import BY_LANGUAGE, EntityModel, PageModel, SearchModel, early_answer
+from ilbirs.graph import StoreError
 from ilbirs.graph.entities import COLLECTIONS, entity, entity_json, page
 from ilbirs.graph.search import Search
 from ilbirs.graph.service import Limits
@@ -291,3 +293,39 @@ def test_a_write_stands_when_the_index_cannot_follow_it(
     assert "the index was not refreshed" in caplog.text
     assert store.ask('ASK { ?s <http://www.w3.org/2004/02/skos/core#altLabel> "Ilbirsbek"@ky }')
     assert search.index.version is not None and search.index.version < current_version(store)
+
+
+def test_the_version_stays_known_while_the_store_answers() -> None:
+    """``VersionClock.keep_known`` reads the version every half TTL: a worker under load
+    never finds it expired (which sends requests the slow way, through the routes) while the
+    store answers; a store that stops answering lets it expire within the TTL, and a write
+    it learns of is not undone by a reading begun before it."""
+    clock = VersionClock(ttl_s=0.2)
+    clock.wrote(1)
+    answers: list[int | Exception] = []
+
+    def read() -> int:
+        answer = answers.pop(0) if answers else 2
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def run() -> tuple[list[int | None], list[int | None]]:
+        reading = asyncio.create_task(clock.keep_known(read))
+        seen = []
+        for _ in range(30):  # 0.6 s: three TTLs
+            await asyncio.sleep(0.02)
+            seen.append(clock.known())
+        answers.extend([StoreError("down")] * 100)
+        await asyncio.sleep(0.35)
+        after = [clock.known()]
+        reading.cancel()
+        return seen, after
+
+    seen, after = asyncio.run(run())
+    assert None not in seen and seen[-1] == 2, seen
+    assert after == [None]
+    started = time.monotonic()
+    clock.wrote(5)
+    clock.read_ahead(3, started)
+    assert clock.known() == 5
