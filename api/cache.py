@@ -24,6 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -34,6 +35,8 @@ from ilbirs.graph import IlbirsError
 
 __all__ = [
     "API_PREFIX",
+    "ASKED_NOW",
+    "Answer",
     "AnswerFromCache",
     "RequestKey",
     "ResponseCache",
@@ -257,6 +260,25 @@ def request_key(scope: Scope) -> RequestKey | None:
 API_PREFIX = "/api/v1"
 
 
+#: Set in a request's scope by a server that asked :meth:`AnswerFromCache.answer_now` already
+#: (``http_protocol``): the app does not ask again.
+ASKED_NOW = "ilbirs.asked_now"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole answer, ready: status, headers (uvicorn adds ``server`` and ``date`` before
+    them) and body. An ASGI app that sends it; ``http_protocol`` writes it without one."""
+
+    status: int
+    headers: Sequence[tuple[bytes, bytes]]
+    body: bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": list(self.headers)})
+        await send({"type": "http.response.body", "body": self.body})
+
+
 class AnswerFromCache:
     """The app as served (``app.serving_app``): HTTP caching by the store's version, before
     FastAPI (whose per-request work, its telemetry check among it, then goes only to the
@@ -279,6 +301,9 @@ class AnswerFromCache:
     Requests with credentials, and every request when anonymous queries are off, go to the
     routes untouched (their checks decide). Every accepted write moves the version on, so no
     answer from before a write is given after it.
+
+    What needs no await (a hit, an early answer from the index) :meth:`answer_now` gives
+    whole: ``http_protocol`` asks it before uvicorn builds an ASGI cycle for the request.
     """
 
     def __init__(
@@ -286,22 +311,51 @@ class AnswerFromCache:
     ) -> None:
         self.app, self.early = app, early
 
+    def answer_now(self, scope: Scope) -> Answer | None:
+        """The answer to ``scope``, when it is made without waiting for anything: a cache hit,
+        or an ``/api/v1`` answer that ``early`` gives as a ``Response`` (tagged and kept when a
+        200 made at a known version). ``None``: the request goes the ASGI way."""
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        path = scope["path"]
+        api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+        if not api and path != "/sparql":
+            return None
+        scope["app"] = self.app  # as Starlette sets it: the answers read its state
+        state = self.app.state
+        key = request_key(scope) if state.settings.anonymous_queries else None
+        if key is None:
+            return None
+        version = state.version_clock.known()
+        if version is not None and not wants_fresh(scope["headers"]):
+            hit = state.cache.answer(key, version)
+            if hit is not None:
+                return _hit(scope, *hit)
+        if not api:
+            return None
+        early = self._early(scope, version)
+        if not isinstance(early, Response):
+            return None
+        body = early.body if isinstance(early.body, bytes) else bytes(early.body)
+        if early.status_code != 200 or version is None:
+            return Answer(early.status_code, early.raw_headers, body)
+        return self._tagged(scope, key, version, early.raw_headers, body)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
+            now = None if scope.get(ASKED_NOW) else self.answer_now(scope)
+            if now is not None:
+                await now(scope, receive, send)
+                return
             path = scope["path"]
             api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
             if api or path == "/sparql":
-                scope["app"] = self.app  # as Starlette sets it: the answers read its state
+                scope["app"] = self.app
                 state = self.app.state
                 key = request_key(scope) if state.settings.anonymous_queries else None
                 if key is not None:
                     version = state.version_clock.known()
-                    fresh = wants_fresh(scope["headers"])
-                    hit = state.cache.answer(key, version) if version is not None and not fresh else None
-                    if hit is not None:
-                        await _send_hit(scope, send, *hit)
-                        return
-                    if api:
+                    if api:  # not answered now: the routes answer, and their 200 is kept
                         await self._keeping(scope, receive, send, key, version)
                         return
                     await (self._early(scope, version) or self.app)(scope, receive, send)
@@ -323,20 +377,12 @@ class AnswerFromCache:
         self, scope: Scope, receive: Receive, send: Send, key: RequestKey, before: int | None
     ) -> None:
         """Run the route; tag and keep its 200 answer when the version held meanwhile."""
-        early = self._early(scope, before)
-        if isinstance(early, Response):  # made at ``before``, without an await: nothing moved
-            if early.status_code != 200 or before is None:
-                await early(scope, receive, send)
-                return
-            body = early.body if isinstance(early.body, bytes) else bytes(early.body)
-            await self._tagged(scope, send, key, before, early.raw_headers, body)
-            return
         messages: list[Message] = []
 
         async def hold(message: Message) -> None:
             messages.append(message)
 
-        await (early or self.app)(scope, receive, hold)
+        await self.app(scope, receive, hold)
         after = self.app.state.version_clock.known()
         start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
         if start is None or start["status"] != 200 or after is None or before not in (None, after):
@@ -344,18 +390,17 @@ class AnswerFromCache:
                 await send(message)
             return
         content = b"".join(m.get("body", b"") for m in messages[1:] if m["type"] == "http.response.body")
-        await self._tagged(scope, send, key, after, start["headers"], content)
+        await self._tagged(scope, key, after, start["headers"], content)(scope, receive, send)
 
-    async def _tagged(
+    def _tagged(
         self,
         scope: Scope,
-        send: Send,
         key: RequestKey,
         version: int,
         headers: Sequence[tuple[bytes, bytes]],
         content: bytes,
-    ) -> None:
-        """Keep a 200 answer made at ``version``, and send it with its ETag (or a 304)."""
+    ) -> Answer:
+        """Keep a 200 answer made at ``version``; the answer with its ETag (or a 304)."""
         media_type, kept = "", []
         for name, value in headers:
             if name == b"content-type":
@@ -368,11 +413,8 @@ class AnswerFromCache:
         cache.remember(key, version, etag, tuple(kept))
         tag = etag.encode("ascii")
         if tag in _if_none_match(scope):
-            await send({"type": "http.response.start", "status": 304, "headers": [*kept, (b"etag", tag)]})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": [*headers, (b"etag", tag)]})
-        await send({"type": "http.response.body", "body": content})
+            return Answer(304, [*kept, (b"etag", tag)], b"")
+        return Answer(200, [*headers, (b"etag", tag)], content)
 
 
 def wants_fresh(headers: Iterable[tuple[bytes, bytes]]) -> bool:
@@ -393,19 +435,14 @@ def _if_none_match(scope: Scope) -> list[bytes]:
     ]
 
 
-async def _send_hit(
-    scope: Scope, send: Send, etag: str, content: bytes, media_type: str, kept: Headers
-) -> None:
+def _hit(scope: Scope, etag: str, content: bytes, media_type: str, kept: Headers) -> Answer:
     tag = etag.encode("ascii")
     headers = [*kept, (b"etag", tag)]
     if tag in _if_none_match(scope):
-        await send({"type": "http.response.start", "status": 304, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
-        return
+        return Answer(304, headers, b"")
     headers += [
         (b"ilbirs-cache", b"hit"),
         (b"content-length", str(len(content)).encode("ascii")),
         (b"content-type", media_type.encode("ascii")),
     ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
+    return Answer(200, headers, content)

@@ -18,6 +18,15 @@ sends two (tested), one ``send`` for the server and one wake-up for the client (
 noise, 0.26-0.28 ms per request either way). In a worker of ``ilbirs serve --workers N``, it
 tells the worker's turns (:mod:`ilbirs.api.workers`) when a connection closes.
 
+A plain ``GET`` that ``cache.AnswerFromCache`` can answer without waiting for anything (a
+cache hit, a detail, page or search from the index) is answered here, as the request's
+headers complete, without the ASGI cycle uvicorn would build for it (a task, its messages,
+their checks): the same bytes uvicorn would write for that answer (tested), ~20 µs of
+server CPU less per request (measured: a fixed 4.6 KB answer through uvicorn's cycle 41 µs,
+written by the protocol 22 µs, with the benchmarks' load generator). Everything else (other
+methods, a body, ``Expect``, HTTP/1.0, ``Connection: close``, proxy headers, a request
+pipelined behind one still answering) goes the ASGI way.
+
 A request that is not valid HTTP (a control character in a header, say) is refused by the
 parser before any route sees it; uvicorn answers that 400 in ``text/plain``. Here it is an
 ``application/problem+json`` body like every other error of the service.
@@ -26,14 +35,25 @@ parser before any route sees it; uvicorn answers that 400 in ``text/plain``. Her
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
+import httptools
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from . import workers
+from .cache import ASKED_NOW, Answer, AnswerFromCache
 from .errors import problem
+
+_log = logging.getLogger("ilbirs.api")
+
+#: Request headers that send a request the ASGI way: a body, ``Expect``, proxy headers
+#: (uvicorn's middleware reads them into the scope).
+_NOT_NOW = (b"content-length", b"transfer-encoding", b"expect")
 
 __all__ = ["NoDelayHTTPProtocol", "OneSend"]
 
@@ -94,6 +114,60 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(OneSend(transport, asyncio.get_running_loop()))
+        self.answering = _answering(self.app) if isinstance(self, HttpToolsProtocol) else None
+        self.now: Answer | None = None
+
+    def on_headers_complete(self) -> None:
+        self.now = self._answer_now()
+        if self.now is None:
+            super().on_headers_complete()
+
+    def _answer_now(self) -> Answer | None:
+        """The answer ``AnswerFromCache.answer_now`` gives the request, when it can go out
+        without the ASGI cycle (see the module docstring); the scope is then built as uvicorn
+        builds it. Marks the scope as asked (``ASKED_NOW``) either way."""
+        parser = self.parser
+        if (
+            self.answering is None
+            or parser.get_method() != b"GET"
+            or parser.get_http_version() != "1.1"
+            or not parser.should_keep_alive()
+            or parser.should_upgrade()
+            or self.pipeline
+            or (self.cycle is not None and not self.cycle.response_complete)
+            or self.limit_concurrency is not None
+            or any(name in _NOT_NOW or name.startswith(b"x-forwarded-") for name, _ in self.headers)
+        ):
+            return None
+        scope = self.scope
+        scope["method"] = "GET"
+        url = httptools.parse_url(self.url)
+        path = url.path.decode("ascii")
+        scope["path"] = self.root_path + (unquote(path) if "%" in path else path)
+        scope["raw_path"] = self.root_path.encode("ascii") + url.path
+        scope["query_string"] = url.query or b""
+        scope[ASKED_NOW] = True
+        try:
+            return self.answering.answer_now(scope)
+        except Exception:  # a bug: logged, and the ASGI way answers (without asking again)
+            _log.exception("answering %s now failed", scope["path"])
+            return None
+
+    def on_body(self, body: bytes) -> None:
+        if self.now is None:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        now, self.now = self.now, None
+        if now is None:
+            super().on_message_complete()
+            return
+        head = [STATUS_LINE[now.status]]
+        for name, value in [*self.server_state.default_headers, *now.headers]:
+            head += [name.lower(), b": ", value, b"\r\n"]
+        head.append(b"\r\n")
+        self.transport.write(b"".join(head) + now.body)
+        self.on_response_complete()
 
     def on_response_complete(self) -> None:
         self.transport.flush()  # the head and the body, in one piece
@@ -114,3 +188,12 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         )
         self.transport.write(head.encode("ascii") + body)
         self.transport.close()
+
+
+def _answering(app: Any) -> AnswerFromCache | None:
+    """The ``AnswerFromCache`` that uvicorn serves, under its middleware (``None``: none)."""
+    for _ in range(8):
+        if isinstance(app, AnswerFromCache):
+            return app
+        app = getattr(app, "app", None)
+    return None

@@ -16,6 +16,7 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from uvicorn.server import ServerState
 
+from ilbirs.api.cache import ASKED_NOW, Answer, AnswerFromCache
 from ilbirs.api.http_protocol import NoDelayHTTPProtocol
 
 
@@ -152,3 +153,111 @@ def test_a_long_response_comes_whole_and_in_order() -> None:
     assert (
         body == b"3e8\r\n" + b"y" * 1000 + b"\r\n" + (b"3e8\r\n" + b"y" * 1000 + b"\r\n") * 199 + b"0\r\n\r\n"
     )
+
+
+class Answering(AnswerFromCache):
+    """What ``http_protocol`` asks of the served app: ``/now/…`` is answered now (a fixed
+    answer), ``/slow`` only the ASGI way, after a pause. Counts the requests that came the
+    ASGI way."""
+
+    ANSWER = Answer(200, [(b"content-type", b"application/json"), (b"etag", b'"v1-x"'),
+                          (b"content-length", b"13")], b'{"ok": "now"}')  # fmt: skip
+
+    def __init__(self) -> None:
+        self.asgi: list[str] = []
+
+    def answer_now(self, scope: Any) -> Answer | None:
+        return self.ANSWER if scope["method"] == "GET" and scope["path"].startswith("/now/") else None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.asgi.append(scope["path"])
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0.3)
+        now = None if scope.get(ASKED_NOW) else self.answer_now(scope)
+        await (now or self.ANSWER)(scope, receive, send)
+
+
+def talk(requests: list[bytes], answering: Answering) -> list[bytes]:
+    """Send each of ``requests`` (raw bytes) on one connection to a server of the protocol
+    served, answering with ``answering``; what came back after each (until the server
+    stopped sending for 0.5 s, or closed)."""
+
+    async def main() -> list[bytes]:
+        config = uvicorn.Config(answering, log_level="warning", lifespan="off")
+        config.load()
+        state = ServerState()
+        state.default_headers = [(b"date", b"Tue, 01 Dec 2026 00:00:00 GMT"), (b"server", b"uvicorn")]
+        server = await asyncio.get_running_loop().create_server(
+            lambda: NoDelayHTTPProtocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
+        )
+        port = server.sockets[0].getsockname()[1]
+
+        def client() -> list[bytes]:
+            replies = []
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                for request in requests:
+                    sock.sendall(request)
+                    got = b""
+                    try:
+                        while chunk := sock.recv(65536):
+                            got += chunk
+                    except TimeoutError:
+                        pass
+                    replies.append(got)
+            return replies
+
+        try:
+            return await asyncio.to_thread(client)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    return asyncio.run(main())
+
+
+def test_an_answer_ready_now_is_written_as_uvicorn_writes_it() -> None:
+    """A plain GET that the served app answers now is written without an ASGI cycle, byte for
+    byte as uvicorn writes the same answer sent through one; keep-alive holds across both ways."""
+    answering = Answering()
+    now, asgi, again = talk(
+        [b"GET /now/a HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /asgi HTTP/1.1\r\nHost: x\r\n\r\n",
+         b"GET /now/b?x=%20 HTTP/1.1\r\nHost: x\r\n\r\n"],
+        answering,
+    )  # fmt: skip
+    assert now.startswith(b"HTTP/1.1 200 OK\r\ndate: ") and now.endswith(b'\r\n\r\n{"ok": "now"}')
+    assert now == asgi == again
+    assert answering.asgi == ["/asgi"]
+
+
+def test_requests_that_must_go_the_asgi_way_do() -> None:
+    """A body, ``Expect``, ``Connection: close``, HTTP/1.0, proxy headers, another method: the
+    ASGI way (and the same answer); ``Connection: close`` is honoured."""
+    answering = Answering()
+    requests = [
+        b"GET /now/body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+        b"GET /now/proxied HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n\r\n",
+        b"HEAD /now/head HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /now/close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ]
+    replies = talk(requests, answering)
+    assert answering.asgi == ["/now/body", "/now/proxied", "/now/head", "/now/close"]
+    assert replies[0] == replies[1] and replies[0].endswith(b'{"ok": "now"}')
+    assert replies[2].startswith(b"HTTP/1.1 200 OK\r\n") and replies[2].endswith(b"\r\n\r\n")  # no body
+    assert b"connection: close\r\n" in replies[3] and replies[3].endswith(b'{"ok": "now"}')
+    old = Answering()
+    [reply] = talk([b"GET /now/old HTTP/1.0\r\nHost: x\r\n\r\n"], old)
+    assert old.asgi == ["/now/old"] and reply.endswith(b'{"ok": "now"}')
+
+
+def test_a_request_pipelined_behind_a_slow_one_is_answered_after_it() -> None:
+    """Two requests in one packet: the first goes the ASGI way and takes 0.3 s; the second,
+    answerable now, waits its turn (answers in the order asked)."""
+    answering = Answering()
+    [replies] = talk(
+        [b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /now/second HTTP/1.1\r\nHost: x\r\n\r\n"], answering
+    )
+    one = Answering.ANSWER.body
+    assert replies.count(one) == 2 and replies.index(b"HTTP/1.1") == 0
+    assert answering.asgi == ["/slow", "/now/second"]
