@@ -23,7 +23,6 @@ filtered list answers in ≤ 20 ms p50 and a search in ≤ 10 ms p50.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import shutil
@@ -37,6 +36,7 @@ from urllib.parse import quote
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
+import sparql
 from sparql import ID, PREFIXES, Target, descendants, drive, pct, start_ilbirs, write_data
 
 WORDS = ["ak", "bar", "chat", "kal", "tash", "nar", "sar", "khan", "ul", "tor"]
@@ -101,9 +101,9 @@ def bench(size: int, args: argparse.Namespace) -> list[dict[str, object]]:
             if workload.split()[-1] not in args.workloads:
                 continue
             for target, make in ((api, api_make), (direct, engine_make)):
-                asyncio.run(drive(target, 4, 1.0, make, as_path=target is api))  # warm up
+                drive(target, 4, 1.0, make, as_path=target is api)  # warm up
                 for clients in args.clients:
-                    run = asyncio.run(drive(target, clients, args.seconds, make, as_path=target is api))
+                    run = drive(target, clients, args.seconds, make, as_path=target is api)
                     latencies = run.all()
                     row = {
                         "quads": quads, "workload": workload, "clients": clients, "target": target.name,
@@ -135,7 +135,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--workloads", nargs="+", default=["detail", "list", "search"])
+    parser.add_argument(
+        "--client-processes", type=int, default=2, help="processes the clients are spread over"
+    )
     args = parser.parse_args()
+    sparql.CLIENT_PROCESSES = args.client_processes
     print(f"machine: {os.cpu_count()} CPU(s); Python {sys.version.split()[0]}", flush=True)
     rows = [row for size in args.triples for row in bench(size, args)]
     print(
