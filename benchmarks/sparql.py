@@ -215,11 +215,9 @@ def drive(
     children, pipes = [], []
     for k in range(processes):
         seeds = [1000 * clients + i for i in range(clients) if i % processes == k]
+        job = _Clients(target, seeds, seconds, make, timeout_s, as_path, first=k * 10**8)
         reading, writing = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_client_process,
-            args=(writing, target, seeds, seconds, make, timeout_s, as_path, start_at, k * 10**8),
-        )
+        child = context.Process(target=_client_process, args=(writing, job, start_at))
         child.start()
         writing.close()
         children.append(child)
@@ -238,39 +236,35 @@ def drive(
     return run
 
 
-def _client_process(
-    pipe: Any,
-    target: Target,
-    seeds: list[int],
-    seconds: float,
-    make: Callable[[random.Random, int], tuple[str, str]],
-    timeout_s: float,
-    as_path: bool,
-    start_at: float,
-    first: int,
-) -> None:
+@dataclass
+class _Clients:
+    """One process's share of a run's clients: one per seed; ``n`` counts from ``first``."""
+
+    target: Target
+    seeds: list[int]
+    seconds: float
+    make: Callable[[random.Random, int], tuple[str, str]]
+    timeout_s: float
+    as_path: bool
+    first: int
+
+
+def _client_process(pipe: Any, job: _Clients, start_at: float) -> None:
     time.sleep(max(0.0, start_at - time.monotonic()))
-    pipe.send(asyncio.run(_drive(target, seeds, seconds, make, timeout_s, as_path, first)))
+    pipe.send(asyncio.run(_drive(job)))
     pipe.close()
 
 
-async def _drive(
-    target: Target,
-    seeds: list[int],
-    seconds: float,
-    make: Callable[[random.Random, int], tuple[str, str]],
-    timeout_s: float,
-    as_path: bool,
-    first: int,
-) -> Run:
-    """One process's clients (one per seed) for ``seconds``."""
+async def _drive(job: _Clients) -> Run:
+    """``job``'s clients for ``job.seconds``."""
+    target, make, as_path = job.target, job.make, job.as_path
     run = Run()
-    counter = iter(range(first, first + 10**8))
-    connector = aiohttp.TCPConnector(limit=len(seeds))
+    counter = iter(range(job.first, job.first + 10**8))
+    connector = aiohttp.TCPConnector(limit=len(job.seeds))
     async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)
+        connector=connector, timeout=aiohttp.ClientTimeout(total=job.timeout_s)
     ) as http:
-        deadline = time.perf_counter() + seconds
+        deadline = time.perf_counter() + job.seconds
 
         async def client(seed: int) -> None:
             rng = random.Random(seed)
@@ -303,7 +297,7 @@ async def _drive(
                     run.errors += 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(client(seed) for seed in seeds))
+        await asyncio.gather(*(client(seed) for seed in job.seeds))
         run.seconds = time.perf_counter() - started
     return run
 

@@ -9,7 +9,8 @@ import socket
 import struct
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
@@ -18,6 +19,8 @@ from uvicorn.server import ServerState
 
 from ilbirs.api.cache import ASKED_NOW, Answer, AnswerFromCache
 from ilbirs.api.http_protocol import NoDelayHTTPProtocol
+
+T = TypeVar("T")
 
 
 async def app(scope: object, receive: object, send: object) -> None:  # never called
@@ -96,37 +99,44 @@ async def parts(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": b"y" * 1000})
 
 
-def exchange(protocol: type[asyncio.Protocol], path: str) -> tuple[bytes, int, float]:
-    """One GET of ``path`` from a server of ``protocol``: the bytes that came (chunked: as sent),
-    in how many TCP segments, and how many seconds after the request the first came."""
+def serving(protocol: type[asyncio.Protocol], app: Any, client: Callable[[int], T], **state: Any) -> T:
+    """Serve ``app`` with ``protocol`` on a free port (``state``: the server state's fields)
+    and run ``client(port)`` in a thread; what it returns."""
 
-    async def main() -> tuple[bytes, int, float]:
-        config = uvicorn.Config(parts, log_level="warning")
+    async def main() -> T:
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
         config.load()
-        state = ServerState()
+        server_state = ServerState()
+        for name, value in state.items():
+            setattr(server_state, name, value)
         server = await asyncio.get_running_loop().create_server(
-            lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
+            lambda: protocol(config=config, server_state=server_state, app_state={}), "127.0.0.1", 0
         )
-        port = server.sockets[0].getsockname()[1]
-
-        def client() -> tuple[bytes, int, float]:
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-                before = _data_segments_in(sock)
-                sent = time.monotonic()
-                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-                got, first = b"", 0.0
-                while chunk := sock.recv(65536):
-                    first = first or time.monotonic() - sent
-                    got += chunk
-                return got, _data_segments_in(sock) - before, first
-
         try:
-            return await asyncio.to_thread(client)
+            return await asyncio.to_thread(client, server.sockets[0].getsockname()[1])
         finally:
             server.close()
             await server.wait_closed()
 
     return asyncio.run(main())
+
+
+def exchange(protocol: type[asyncio.Protocol], path: str) -> tuple[bytes, int, float]:
+    """One GET of ``path`` from a server of ``protocol``: the bytes that came (chunked: as sent),
+    in how many TCP segments, and how many seconds after the request the first came."""
+
+    def client(port: int) -> tuple[bytes, int, float]:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            before = _data_segments_in(sock)
+            sent = time.monotonic()
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            got, first = b"", 0.0
+            while chunk := sock.recv(65536):
+                first = first or time.monotonic() - sent
+                got += chunk
+            return got, _data_segments_in(sock) - before, first
+
+    return serving(protocol, parts, client)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's TCP_INFO")
@@ -184,37 +194,22 @@ def talk(requests: list[bytes], answering: Answering) -> list[bytes]:
     served, answering with ``answering``; what came back after each (until the server
     stopped sending for 0.5 s, or closed)."""
 
-    async def main() -> list[bytes]:
-        config = uvicorn.Config(answering, log_level="warning", lifespan="off")
-        config.load()
-        state = ServerState()
-        state.default_headers = [(b"date", b"Tue, 01 Dec 2026 00:00:00 GMT"), (b"server", b"uvicorn")]
-        server = await asyncio.get_running_loop().create_server(
-            lambda: NoDelayHTTPProtocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
-        )
-        port = server.sockets[0].getsockname()[1]
+    def client(port: int) -> list[bytes]:
+        replies = []
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            for request in requests:
+                sock.sendall(request)
+                got = b""
+                try:
+                    while chunk := sock.recv(65536):
+                        got += chunk
+                except TimeoutError:
+                    pass
+                replies.append(got)
+        return replies
 
-        def client() -> list[bytes]:
-            replies = []
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                for request in requests:
-                    sock.sendall(request)
-                    got = b""
-                    try:
-                        while chunk := sock.recv(65536):
-                            got += chunk
-                    except TimeoutError:
-                        pass
-                    replies.append(got)
-            return replies
-
-        try:
-            return await asyncio.to_thread(client)
-        finally:
-            server.close()
-            await server.wait_closed()
-
-    return asyncio.run(main())
+    default_headers = [(b"date", b"Tue, 01 Dec 2026 00:00:00 GMT"), (b"server", b"uvicorn")]
+    return serving(NoDelayHTTPProtocol, answering, client, default_headers=default_headers)
 
 
 def test_an_answer_ready_now_is_written_as_uvicorn_writes_it() -> None:
