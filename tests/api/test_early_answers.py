@@ -300,7 +300,7 @@ def test_the_version_stays_known_while_the_store_answers() -> None:
     never finds it expired (which sends requests the slow way, through the routes) while the
     store answers; a store that stops answering lets it expire within the TTL, and a write
     it learns of is not undone by a reading begun before it."""
-    clock = VersionClock(ttl_s=0.2)
+    clock = VersionClock(ttl_s=0.4)
     clock.wrote(1)
     answers: list[int | Exception] = []
 
@@ -313,11 +313,11 @@ def test_the_version_stays_known_while_the_store_answers() -> None:
     async def run() -> tuple[list[int | None], list[int | None]]:
         reading = asyncio.create_task(clock.keep_known(read))
         seen = []
-        for _ in range(30):  # 0.6 s: three TTLs
-            await asyncio.sleep(0.02)
+        for _ in range(40):  # 1.2 s: three TTLs (read every 0.2 s; 0.2 s of slack)
+            await asyncio.sleep(0.03)
             seen.append(clock.known())
         answers.extend([StoreError("down")] * 100)
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(0.7)  # past the TTL after the last good read
         after = [clock.known()]
         reading.cancel()
         return seen, after

@@ -190,26 +190,40 @@ class Answering(AnswerFromCache):
 
 
 def talk(requests: list[bytes], answering: Answering) -> list[bytes]:
-    """Send each of ``requests`` (raw bytes) on one connection to a server of the protocol
-    served, answering with ``answering``; what came back after each (until the server
-    stopped sending for 0.5 s, or closed)."""
+    """Send each of ``requests`` (raw bytes: one request, or several pipelined) on one
+    connection to a server of the protocol served, answering with ``answering``; the whole
+    responses that came back to each."""
 
     def client(port: int) -> list[bytes]:
         replies = []
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            pending = b""
             for request in requests:
                 sock.sendall(request)
                 got = b""
-                try:
-                    while chunk := sock.recv(65536):
-                        got += chunk
-                except TimeoutError:
-                    pass
+                for _ in range(request.count(b" HTTP/1.")):  # a response per request line
+                    response, pending = _response(sock, pending, head_only=request.startswith(b"HEAD"))
+                    got += response
                 replies.append(got)
         return replies
 
     default_headers = [(b"date", b"Tue, 01 Dec 2026 00:00:00 GMT"), (b"server", b"uvicorn")]
     return serving(NoDelayHTTPProtocol, answering, client, default_headers=default_headers)
+
+
+def _response(sock: socket.socket, pending: bytes, *, head_only: bool) -> tuple[bytes, bytes]:
+    """One whole response (its head, and its body by ``content-length``) from ``sock``, after
+    the bytes already read (``pending``); and the bytes read past it."""
+    while b"\r\n\r\n" not in pending:
+        pending += sock.recv(65536) or b"\r\n\r\n"  # closed: what came is all there is
+    head, _, rest = pending.partition(b"\r\n\r\n")
+    lengths = [
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.startswith(b"content-length:")
+    ]
+    length = 0 if head_only or not lengths else lengths[0]
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
 
 
 def test_an_answer_ready_now_is_written_as_uvicorn_writes_it() -> None:
