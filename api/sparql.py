@@ -232,7 +232,7 @@ async def sparql(request: Request) -> Response:
     store: Store = request.app.state.store
     if request.method == "GET" and _wants_html(request):
         return await _html_answer(request, store, query, limits, dataset)
-    info = analyse(query)
+    info = analyse(query, max_depth=limits.max_depth)
     offered = list(GRAPH_TYPES) if info.form in ("CONSTRUCT", "DESCRIBE") else list(RESULT_TYPES)
     chosen = choose(request, offered)
     cache: ResponseCache = request.app.state.cache
@@ -304,8 +304,11 @@ def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
     store: Store = state.store
     limits: Limits = state.settings.limits
     text = pairs[0][1]
-    info = analyse(text)
-    if not runs_async(store, info, limits):
+    try:
+        info = analyse(text, max_depth=limits.max_depth)
+    except IlbirsError:  # the route explains what is wrong with it
+        return None
+    if not runs_async(store, info, limits, text):
         return None
     try:
         chosen = _JSON_RESULTS if accept in _JSON_FIRST else choose(request, list(RESULT_TYPES))
@@ -387,7 +390,7 @@ async def _run_update(request: Request, update: str, params: list[tuple[str, str
     assert token is not None  # a steward is never anonymous
     settings = request.app.state.settings
     limits: Limits = settings.limits
-    check_depth(analyse(update).depth, limits)
+    check_depth(analyse(update, max_depth=limits.max_depth).depth, limits)
     using = None
     default, named = _iris(params, "using-graph-uri"), _iris(params, "using-named-graph-uri")
     if default or named:
@@ -396,7 +399,12 @@ async def _run_update(request: Request, update: str, params: list[tuple[str, str
 
     def change() -> QuadChange:
         return update_change(
-            store, update, using=using, max_copy_quads=settings.max_copy_quads, base=_endpoint(request)
+            store,
+            update,
+            using=using,
+            max_copy_quads=settings.max_copy_quads,
+            base=_endpoint(request),
+            max_depth=limits.max_depth,
         )
 
     return await run_write(request, change, token, params, default_reason="SPARQL Update")

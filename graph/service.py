@@ -22,7 +22,8 @@ from rdflib.namespace import RDF, RDFS
 
 from .errors import LimitError, QueryError, RefusedError
 from .federation import resolve_services
-from .sparql_text import SparqlInfo, analyse, with_base
+from .sparql_parsed import needs_parse
+from .sparql_text import SparqlInfo, analyse, check_local, with_base
 from .store import RemoteStore, Store
 from .store.base import QueryDataset, RawResult
 from .store.results import GRAPH_TYPES, RESULT_TYPES
@@ -101,7 +102,7 @@ def run_query(
     :raises QueryTimeoutError: it ran past the time limit and was stopped.
     :raises LimitError: the result has more than ``max_rows`` rows or ``max_bytes`` bytes.
     """
-    info = info or analyse(text)  # the caller may have read it already
+    info = info or analyse(text, max_depth=limits.max_depth)  # the caller may have read it already
     check_depth(info.depth, limits)
     if info.is_update:
         raise QueryError("this is a SPARQL Update: send it as `update=` or as application/sparql-update")
@@ -115,8 +116,10 @@ def run_query(
             max_rows=limits.max_rows,
             max_bytes=limits.max_bytes,
         )
+    text = with_base(text, info, base)
+    check_local(text, update=False)  # what the engine is given reaches no other host
     result = store.execute(
-        with_base(text, info, base),
+        text,
         form=info.form,
         dataset=dataset,
         timeout_s=max(1.0, deadline - time.monotonic()),
@@ -136,10 +139,11 @@ def _within_rows(result: RawResult, limits: Limits) -> RawResult:
     return result
 
 
-def runs_async(store: Store, info: SparqlInfo, limits: Limits) -> bool:
+def runs_async(store: Store, info: SparqlInfo, limits: Limits, text: str) -> bool:
     """Whether :func:`run_query_async` runs this query (read by ``analyse``) on ``store``: a
     SELECT or ASK the store runs on the event loop (``RemoteStore.executes_async``), with no
-    SERVICE call, not an update, within the nesting limit. Everything else goes through
+    SERVICE call, not an update, within the nesting limit, and spelling none of the words
+    that make :func:`check_local` parse it (``text``). Everything else goes through
     :func:`run_query` (its refusals and errors included)."""
     return (
         isinstance(store, RemoteStore)
@@ -147,6 +151,7 @@ def runs_async(store: Store, info: SparqlInfo, limits: Limits) -> bool:
         and not info.is_update
         and not info.services
         and info.depth <= limits.max_depth
+        and not needs_parse(text)  # the parser's check is no work for the event loop
     )
 
 
@@ -158,9 +163,11 @@ async def run_query_async(
 
     :raises QueryError, QueryTimeoutError, LimitError, StoreError: as :func:`run_query`.
     """
-    assert isinstance(store, RemoteStore) and runs_async(store, info, limits)
+    assert isinstance(store, RemoteStore) and runs_async(store, info, limits, text)
+    text = with_base(text, info, base)
+    assert not needs_parse(text)  # runs_async leaves texts that need the parser to run_query
     result = await store.execute_async(
-        with_base(text, info, base), form=info.form, timeout_s=limits.timeout_s, max_bytes=limits.max_bytes
+        text, form=info.form, timeout_s=limits.timeout_s, max_bytes=limits.max_bytes
     )
     return _within_rows(result, limits)
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
-from .errors import QueryError
+from .errors import LimitError, QueryError, RefusedError
+from .sparql_parsed import needs_parse, outbound
 
 __all__ = [
     "QUERY_FORMS",
@@ -31,6 +33,7 @@ __all__ = [
     "SparqlInfo",
     "Token",
     "analyse",
+    "check_local",
     "decode_escapes",
     "read_prologue",
     "tokens",
@@ -43,6 +46,7 @@ UPDATE_KEYWORDS = frozenset(
 )
 
 _PLAIN_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\x00-\x20]*")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _TOKEN = re.compile(
     r"""
@@ -52,7 +56,9 @@ _TOKEN = re.compile(
     | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
                  |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
     | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
-    | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*)?:(?:[\w\-.:%\\\u00B7-\uFFFF]*[\w\-:%\u00B7-\uFFFF])?)
+    | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*)?:
+                (?:(?:[\w\-.:%\u00B7-\uFFFF]|\\[_~.\-!$&'()*+,;=/?#@%])*
+                   (?:[\w\-:%\u00B7-\uFFFF]|\\[_~.\-!$&'()*+,;=/?#@%]))?)
     | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<other>.)
     """,
@@ -119,6 +125,11 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
+@lru_cache(maxsize=4096)  # a request names the same IRIs again and again; urljoin is slow
+def _joined(base: str, iri: str) -> str:
+    return urljoin(base, iri)
+
+
 @dataclass(frozen=True)
 class Prologue:
     """The BASE and PREFIX declarations that open a request: ``end`` is the index of the
@@ -132,9 +143,10 @@ class Prologue:
     def resolve(self, tok: Token) -> str:
         """The IRI a token names (an IRI, or a prefixed name declared here); else its text."""
         if tok.kind == "iri":
-            return urljoin(self.base, tok.text[1:-1])
+            return _joined(self.base, tok.text[1:-1])
         if tok.kind == "pname":
             prefix, _, local = tok.text.partition(":")
+            local = _LOCAL_ESCAPE.sub(r"\1", local)  # ex:a\#b names …a#b
             return self.prefixes[prefix] + local if prefix in self.prefixes else tok.text
         return tok.text
 
@@ -157,12 +169,21 @@ def read_prologue(toks: list[Token]) -> Prologue:
     return Prologue(base, prefixes, i, text)
 
 
-def analyse(text: str) -> SparqlInfo:
+def analyse(text: str, *, max_depth: int = 100) -> SparqlInfo:
     """Read what ``text`` asks for; see the module docstring.
 
-    :raises QueryError: the text is neither a query nor an update (named in the message).
+    A text whose brackets inside strings, IRIs and comments could take its nesting past
+    ``max_depth`` unseen by the lexer is also read by a real SPARQL parser. What this reports
+    serves the allow-list and the messages; the gate on what an engine may fetch is
+    :func:`check_local`, on the exact text the engine is given.
+
+    :raises QueryError: the text is neither a query nor an update (named in the message), or
+        it must be parsed and the parser cannot read it.
+    :raises LimitError: its brackets nest deeper than ``max_depth`` (engines' recursive parsers
+        overflow their stacks on deep nesting).
     """
-    toks = tokens(decode_escapes(text))
+    decoded = decode_escapes(text)
+    toks = tokens(decoded)
     prologue = read_prologue(toks)
     i = prologue.end
     first = toks[i].text.upper() if i < len(toks) and toks[i].kind == "word" else ""
@@ -205,7 +226,67 @@ def analyse(text: str) -> SparqlInfo:
         elif word in ("FROM", "USING") or (word == "WITH" and form == "UPDATE"):
             dataset = True
     declares_base = any(t.kind == "word" and t.text.upper() == "BASE" for t in toks)
+    if deepest > max_depth:
+        raise LimitError(
+            f"the request nests brackets {deepest} deep; this service accepts at most {max_depth}"
+        )
+    # Brackets the lexer did not count (inside what it took for a string, an IRI or a comment)
+    # could be structure to the engine: past the limit with them, the parser decides.
+    seen = sum(1 for t in toks if t.kind == "other" and t.text in "([{")
+    unseen = sum(decoded.count(c) for c in "([{") - seen
+    if deepest <= max_depth < deepest + unseen:
+        parsed = outbound(decoded, update=form == "UPDATE")  # raises if too deep to read
+        services += [s for s in parsed.services if s not in services]
+        loads += [u for u in parsed.loads if u not in loads]
     return SparqlInfo(form, tuple(services), tuple(loads), dataset, deepest, frozenset(iris), declares_base)
+
+
+#: The largest request that names SERVICE, LOAD or DEFINE this service parses to check it
+#: (rdflib's parser reads about 10-30 KB a second).
+MAX_CHECKED_CHARS = 64 * 1024
+
+
+def check_local(text: str, *, update: bool) -> None:
+    """Refuse ``text`` unless the engine it is about to be given can run it without reaching
+    another host: no ``SERVICE`` call, no ``LOAD``, as a real SPARQL parser reads it (calls to
+    allowed endpoints were made by Ilbirs and replaced before this). A text that spells none of
+    those keywords anywhere is passed without parsing (:func:`.sparql_parsed.needs_parse`).
+
+    >>> check_local("SELECT * { ?s ?p 'a service' }", update=False)
+    >>> check_local("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }", update=False)
+    Traceback (most recent call last):
+    ...
+    ilbirs.graph.errors.RefusedError: SERVICE <http://x/> is not allowed: ...
+
+    :raises RefusedError: the parser finds a ``SERVICE`` call or a ``LOAD``.
+    :raises QueryError: the text needs parsing and the parser cannot read it.
+    :raises LimitError: the text needs parsing and is longer than :data:`MAX_CHECKED_CHARS`.
+    """
+    decoded = decode_escapes(text)
+    if not needs_parse(text, decoded):
+        return
+    if len(decoded) > MAX_CHECKED_CHARS:
+        raise LimitError(
+            f"this request names SERVICE, LOAD or DEFINE (perhaps only in a string), so it is "
+            f"parsed before any engine sees it, and it is longer than the {MAX_CHECKED_CHARS:,} "
+            "characters this service parses: send data through the Graph Store Protocol "
+            "(/graphs), or split the request"
+        )
+    found = outbound(decoded, update=update)
+    if found.services:
+        raise RefusedError(
+            f"SERVICE {_shown(found.services[0])} is not allowed: federated queries reach other "
+            "hosts, and this service calls only endpoints on its allow-list (ILBIRS_SERVICE_ALLOW)"
+        )
+    if found.loads:
+        raise RefusedError(
+            f"LOAD {_shown(found.loads[0])} is not allowed: it fetches from another host. "
+            "Send the data itself (INSERT DATA, or PUT/POST to /graphs)"
+        )
+
+
+def _shown(target: str) -> str:
+    return target if target.startswith(("?", "$")) else f"<{target}>"
 
 
 def with_base(text: str, info: SparqlInfo, base: str | None) -> str:

@@ -44,10 +44,10 @@ from .errors import IlbirsError, QueryError, RefusedError
 from .namespace import KG
 from .resources import bundle_files
 from .sparql import load_query
-from .sparql_text import Operation, analyse, operations, with_base
+from .sparql_text import Operation, analyse, check_local, operations, with_base
 from .store import Store, Triple
 from .store.base import QueryDataset, bind_rows
-from .store.scratch import DEFAULT_GRAPH, run_on_copy
+from .store.scratch import DEFAULT_GRAPH, data_quads, run_on_copy
 from .validation import Background, ValidationReport, Validator
 from .validation.incremental import Change, Dependencies, OverlaySource, dependencies, validate_change
 
@@ -190,6 +190,7 @@ def update_change(
     using: QueryDataset | None = None,
     max_copy_quads: int = 200_000,
     base: str | None = None,
+    max_depth: int = 100,
 ) -> QuadChange:
     """The quads a SPARQL Update request would add and remove.
 
@@ -201,7 +202,7 @@ def update_change(
     :raises QueryError: not an update, or not valid SPARQL Update; ``using`` given while the
         request names its own dataset.
     """
-    info = analyse(text)
+    info = analyse(text, max_depth=max_depth)
     if not info.is_update:
         raise QueryError("this is a query, not an update: send it as `query=` or application/sparql-query")
     if info.loads:
@@ -226,7 +227,12 @@ def update_change(
         removed: set[Quad] = set()
         for op in ops:
             body = op.text.split(None, 2)[2]  # after INSERT DATA / DELETE DATA
-            quads, _ = run_on_copy([], f"{op.prologue}\nINSERT DATA {body}")
+            try:
+                quads = data_quads(op.prologue, body)
+            except QueryError:  # SPARQL data that is not TriG (no '.' before GRAPH): the engine reads it
+                data = f"{op.prologue}\nINSERT DATA {body}"
+                check_local(data, update=True)
+                quads, _ = run_on_copy([], data)
             if op.kind == "INSERT DATA":
                 added |= quads
                 removed -= quads
@@ -242,7 +248,9 @@ def update_change(
             f"this update needs a copy of the store ({len(copy):,} quads; the limit is "
             f"{max_copy_quads:,}): send INSERT DATA / DELETE DATA, or use the Graph Store Protocol"
         )
-    added, removed = run_on_copy(copy, _rebuilt(ops, using))
+    rebuilt = _rebuilt(ops, using)
+    check_local(rebuilt, update=True)  # what the scratch engine runs reaches no other host
+    added, removed = run_on_copy(copy, rebuilt)
     return _checked(_rewrite_blank_graphs(copy, added, removed))
 
 
