@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from email.parser import BytesParser
 from email.policy import HTTP
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -36,7 +37,7 @@ from ilbirs.graph.writes import DEFAULT_GRAPH, graph_change, graph_quads
 from .auth import require
 from .docs import DELETE_RESPONSES, GRAPH_PARAMETERS, GRAPH_READ_RESPONSES, GRAPH_WRITE_BODY, SEND_RESPONSES
 from .errors import ProblemError
-from .sparql import ABSOLUTE_IRI, choose, content_type, media_type_of, read_body, run_write
+from .sparql import ABSOLUTE_IRI, choose, content_type, media_type_of, read_body, require_utf8, run_write
 
 __all__ = ["router"]
 
@@ -117,10 +118,12 @@ async def read_graph(request: Request) -> Response:
 
 
 async def _triples(request: Request, graph: URIRef) -> list[Triple]:
-    """The triples a PUT or POST sends: one RDF document, or the parts of a multipart form."""
+    """The triples a PUT or POST sends: one RDF document, or the parts of a multipart form,
+    parsed off the event loop within the settings' ``parse_limits``."""
     settings = request.app.state.settings
+    kind = media_type_of(request)
     body = await read_body(request, settings.max_body_bytes)
-    kind, _ = media_type_of(request)
+    limits = settings.parse_limits
     base = str(graph) if graph != DEFAULT_GRAPH else str(request.url)
     if kind == "multipart/form-data":
         header = request.headers["content-type"].encode("latin-1")
@@ -138,9 +141,12 @@ async def _triples(request: Request, graph: URIRef) -> list[Triple]:
                 raise ProblemError(
                     415, "Unsupported media type", f"{name}: {part_type} is not an RDF type Ilbirs reads"
                 )
+            require_utf8(part.get_content_charset(), name)
             payload = part.get_payload(decode=True)
             data = payload if isinstance(payload, bytes) else b""
-            triples += parse_triples(data, part_type, base_iri=base, what=name)
+            triples += await run_in_threadpool(
+                partial(parse_triples, data, part_type, base_iri=base, what=name, limits=limits)
+            )
         return triples
     if kind not in GRAPH_UPLOAD_TYPES:
         raise ProblemError(
@@ -149,7 +155,9 @@ async def _triples(request: Request, graph: URIRef) -> list[Triple]:
             f"send the graph as one of {', '.join(GRAPH_UPLOAD_TYPES)} or multipart/form-data"
             + (f", not {kind}" if kind else " (the Content-Type header is missing)"),
         )
-    return parse_triples(body, kind, base_iri=base, what="request body")
+    return await run_in_threadpool(
+        partial(parse_triples, body, kind, base_iri=base, what="request body", limits=limits)
+    )
 
 
 async def _exists(store: Store, graph: URIRef) -> bool:

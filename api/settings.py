@@ -14,6 +14,9 @@ file), then passed down: ``ilbirs.graph`` never reads it.
 | ``ILBIRS_MAX_ROWS`` | ``100000`` | most rows (or triples) a query may return; more is a 400 that says so |
 | ``ILBIRS_MAX_RESULT_BYTES`` | ``67108864`` | most bytes of one result as the engine writes it (64 MiB) |
 | ``ILBIRS_MAX_BODY_BYTES`` | ``10485760`` | most bytes of one request body (10 MiB; 413 past it) |
+| ``ILBIRS_MAX_UPLOAD_TRIPLES`` | ``200000`` | most triples one Graph Store upload (or one part of it) may hold; more is a 400 that says so |
+| ``ILBIRS_MAX_UPLOAD_DEPTH`` | ``64`` | most levels of nesting in an uploaded JSON-LD (objects, arrays) or RDF/XML (elements) document |
+| ``ILBIRS_MAX_ENTITY_BYTES`` | ``10485760`` | most characters the DTD entities of an uploaded RDF/XML document may expand to |
 | ``ILBIRS_SERVICE_ALLOW`` | (none) | endpoint IRIs that ``SERVICE`` may call, separated by spaces or commas |
 | ``ILBIRS_TOKENS_FILE`` | ``<data dir>/tokens.json`` | the bearer tokens (hashed) that ``ilbirs token`` manages |
 | ``ILBIRS_ANONYMOUS_QUERIES`` | ``true`` | whether queries without a token are answered (writes always need a steward token) |
@@ -30,6 +33,7 @@ from typing import Literal
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ilbirs.graph.service import Limits
+from ilbirs.graph.store.formats import ParseLimits
 
 __all__ = ["Settings"]
 
@@ -52,6 +56,9 @@ class Settings(BaseSettings):
     max_rows: int = 100_000
     max_result_bytes: int = 64 * 1024 * 1024
     max_body_bytes: int = 10 * 1024 * 1024
+    max_upload_triples: int = 200_000
+    max_upload_depth: int = 64
+    max_entity_bytes: int = 10 * 1024 * 1024
     service_allow: str = ""
     service_timeout_s: float = 10.0
     engine_pid_file: Path | None = None
@@ -72,6 +79,15 @@ class Settings(BaseSettings):
             max_bytes=self.max_result_bytes,
             services=frozenset(self.service_allow.replace(",", " ").split()),
             service_timeout_s=self.service_timeout_s,
+        )
+
+    @property
+    def parse_limits(self) -> ParseLimits:
+        """The bounds on one uploaded RDF document."""
+        return ParseLimits(
+            max_triples=self.max_upload_triples,
+            max_depth=self.max_upload_depth,
+            max_entity_bytes=self.max_entity_bytes,
         )
 
     @property

@@ -52,6 +52,7 @@ __all__ = [
     "early_query",
     "media_type_of",
     "read_body",
+    "require_utf8",
     "router",
     "run_write",
 ]
@@ -101,16 +102,34 @@ def _utf8(data: bytes, what: str) -> str:
         raise ProblemError(400, "Not UTF-8", f"the {what} is not UTF-8 (byte {exc.start})") from exc
 
 
-def media_type_of(request: Request) -> tuple[str, str | None]:
-    """The request's media type and charset, lower case."""
+#: The charsets a request body may declare: UTF-8, and ASCII (a subset of it).
+UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
+
+
+def require_utf8(charset: str | None, what: str) -> None:
+    """The one rule on the charset of what a client sends (``/sparql`` and ``/graphs`` alike):
+    UTF-8 (or none given, which means UTF-8 for every type Ilbirs reads).
+
+    :raises ProblemError: 415 for any other charset, naming it.
+    """
+    if charset is not None and charset not in UTF8_CHARSETS:
+        raise ProblemError(
+            415, "Unsupported media type", f"the {what} must be UTF-8, not {charset}: send it as UTF-8"
+        )
+
+
+def media_type_of(request: Request) -> str:
+    """The request's media type, lower case, once its charset is known to be UTF-8.
+
+    :raises ProblemError: 415 for a charset other than UTF-8 (:func:`require_utf8`).
+    """
     header = request.headers.get("content-type", "")
     kind, *params = [p.strip() for p in header.split(";")]
-    charset = None
     for param in params:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    return kind.lower(), charset
+            require_utf8(value.strip().strip('"').lower(), "request body")
+    return kind.lower()
 
 
 def _params(request: Request, body: bytes | None) -> list[tuple[str, str]]:
@@ -184,9 +203,7 @@ async def sparql(request: Request) -> Response:
     body = None
     media_type = ""
     if request.method == "POST":
-        media_type, charset = media_type_of(request)
-        if charset not in (None, "utf-8", "utf8", "us-ascii"):
-            raise ProblemError(415, "Unsupported media type", f"requests are UTF-8, not {charset}")
+        media_type = media_type_of(request)
         raw = await read_body(request, settings.max_body_bytes)
         if media_type == FORM:
             params = _params(request, raw)

@@ -1,4 +1,6 @@
-"""RDF formats by file extension and by name, shared by every store implementation."""
+"""RDF formats by file extension and by name, shared by every store implementation; and the
+parsing of uploaded RDF (:func:`parse_triples`) within bounds a client cannot push past
+(:class:`ParseLimits`; the guards are in :mod:`.upload_guards`)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,21 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from ilbirs.graph.errors import ParseError
+from ilbirs.graph.errors import LimitError, ParseError
 
 from .base import Triple
 from .terms import from_oxigraph
+from .upload_guards import ParseLimits, check_json_depth, check_rdf_xml
 
-__all__ = ["EXPORT_FORMATS", "GRAPH_UPLOAD_TYPES", "QUAD_FORMATS", "format_of", "graphs_in", "parse_triples"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "GRAPH_UPLOAD_TYPES",
+    "QUAD_FORMATS",
+    "ParseLimits",
+    "format_of",
+    "graphs_in",
+    "parse_triples",
+]
 
 _BY_SUFFIX = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -68,20 +79,35 @@ GRAPH_UPLOAD_TYPES = {
 }
 
 
-def parse_triples(data: bytes, media_type: str, *, base_iri: str | None, what: str) -> list[Triple]:
+def parse_triples(
+    data: bytes, media_type: str, *, base_iri: str | None, what: str, limits: ParseLimits | None = None
+) -> list[Triple]:
     """The triples of an RDF document in ``media_type`` (a key of GRAPH_UPLOAD_TYPES), relative
-    IRIs resolved against ``base_iri``.
+    IRIs resolved against ``base_iri``, parsed within ``limits`` (the defaults when ``None``):
+    JSON-LD and RDF/XML are checked for nesting (and RDF/XML for its DTD entities) before the
+    parser sees them, and every format stops at ``limits.max_triples``.
 
     :raises ParseError: it does not parse, or it names graphs; ``what`` names it in the message.
+    :raises LimitError: it is past one of ``limits`` (the message says which, and the figure).
     """
+    limits = limits or ParseLimits()
+    fmt = GRAPH_UPLOAD_TYPES[media_type]
+    if fmt == ox.RdfFormat.JSON_LD:
+        check_json_depth(data, limits.max_depth, what)
+    elif fmt == ox.RdfFormat.RDF_XML:
+        check_rdf_xml(data, limits, what)
+    triples: list[Triple] = []
     try:
-        quads = list(ox.parse(data, format=GRAPH_UPLOAD_TYPES[media_type], base_iri=base_iri))
+        for quad in ox.parse(data, format=fmt, base_iri=base_iri):
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                raise ParseError(Path(what), "a graph holds triples; this document names graphs")
+            if len(triples) == limits.max_triples:
+                raise LimitError(
+                    f"{what}: more than {limits.max_triples:,} triples in one upload; "
+                    "send the graph in several parts (POST adds to a graph)"
+                )
+            predicate = URIRef(quad.predicate.value)
+            triples.append((from_oxigraph(quad.subject), predicate, from_oxigraph(quad.object)))
     except SyntaxError as exc:
         raise ParseError(Path(what), str(exc.msg), line=exc.lineno) from exc
-    triples: list[Triple] = []
-    for quad in quads:
-        if not isinstance(quad.graph_name, ox.DefaultGraph):
-            raise ParseError(Path(what), "a graph holds triples; this document names graphs")
-        predicate = URIRef(quad.predicate.value)
-        triples.append((from_oxigraph(quad.subject), predicate, from_oxigraph(quad.object)))
     return triples
