@@ -382,7 +382,14 @@ class AnswerFromCache:
         async def hold(message: Message) -> None:
             messages.append(message)
 
-        await self.app(scope, receive, hold)
+        try:
+            await self.app(scope, receive, hold)
+        except Exception:
+            # A bug, answered by the app's handler (a 500 problem) before Starlette raised it
+            # again for the server to log: that answer goes out, not the server's plain one.
+            for message in messages:
+                await send(message)
+            raise
         after = self.app.state.version_clock.known()
         start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
         if start is None or start["status"] != 200 or after is None or before not in (None, after):

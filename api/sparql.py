@@ -63,7 +63,7 @@ QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 _SINGLE = ("query", "update")
 #: An absolute IRI (RFC 3987, loosely): a scheme, then no characters that IRIs forbid.
-ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
+ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f<>\"{}|^`\\]*$")
 _DESCRIPTION_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
 _RDFLIB_FORMAT = {
     "text/turtle": "turtle",
@@ -304,7 +304,10 @@ def early_query(scope: Scope, known: int | None) -> ASGIApp | None:
     store: Store = state.store
     limits: Limits = state.settings.limits
     text = pairs[0][1]
-    info = analyse(text)
+    try:
+        info = analyse(text)
+    except IlbirsError:  # not a query: the route says why
+        return None
     if not runs_async(store, info, limits):
         return None
     try:

@@ -22,6 +22,7 @@ computed and validated again (up to three times).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,6 +65,8 @@ __all__ = [
 ]
 
 _BATCH = 500  # rows per VALUES block
+#: The keywords that open an INSERT DATA / DELETE DATA operation (``DATA{`` needs no space).
+_DATA_KEYWORDS = re.compile(r"^\s*(?:INSERT|DELETE)\s+DATA", re.IGNORECASE)
 
 
 class InvalidChangeError(IlbirsError):
@@ -225,7 +228,7 @@ def update_change(
         added: set[Quad] = set()
         removed: set[Quad] = set()
         for op in ops:
-            body = op.text.split(None, 2)[2]  # after INSERT DATA / DELETE DATA
+            body = _DATA_KEYWORDS.sub("", op.text, count=1)  # after INSERT DATA / DELETE DATA
             quads, _ = run_on_copy([], f"{op.prologue}\nINSERT DATA {body}")
             if op.kind == "INSERT DATA":
                 added |= quads
