@@ -41,6 +41,7 @@ __all__ = [
     "RequestKey",
     "ResponseCache",
     "VersionClock",
+    "cross_origin",
     "etag_for",
     "request_key",
     "wants_fresh",
@@ -315,7 +316,7 @@ class AnswerFromCache:
         """The answer to ``scope``, when it is made without waiting for anything: a cache hit,
         or an ``/api/v1`` answer that ``early`` gives as a ``Response`` (tagged and kept when a
         200 made at a known version). ``None``: the request goes the ASGI way."""
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != "http" or scope["method"] != "GET" or cross_origin(scope):
             return None
         path = scope["path"]
         api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
@@ -358,7 +359,8 @@ class AnswerFromCache:
                     if api:  # not answered now: the routes answer, and their 200 is kept
                         await self._keeping(scope, receive, send, key, version)
                         return
-                    await (self._early(scope, version) or self.app)(scope, receive, send)
+                    early = None if cross_origin(scope) else self._early(scope, version)
+                    await (early or self.app)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 
@@ -407,11 +409,14 @@ class AnswerFromCache:
         headers: Sequence[tuple[bytes, bytes]],
         content: bytes,
     ) -> Answer:
-        """Keep a 200 answer made at ``version``; the answer with its ETag (or a 304)."""
-        media_type, kept = "", []
+        """Keep a 200 answer made at ``version``; the answer with its ETag (or a 304). Its
+        CORS headers (a cross-origin request's) are not kept: they are that request's."""
+        media_type, kept, cors = "", [], []
         for name, value in headers:
             if name == b"content-type":
                 media_type = value.decode("latin-1")
+            elif name.startswith(b"access-control-"):
+                cors.append((name, value))
             elif name != b"content-length":
                 kept.append((name, value))
         etag = etag_for(version, *(p if isinstance(p, str) else p.decode("latin-1") for p in key))
@@ -420,8 +425,19 @@ class AnswerFromCache:
         cache.remember(key, version, etag, tuple(kept))
         tag = etag.encode("ascii")
         if tag in _if_none_match(scope):
-            return Answer(304, [*kept, (b"etag", tag)], b"")
+            return Answer(304, [*kept, *cors, (b"etag", tag)], b"")
         return Answer(200, [*headers, (b"etag", tag)], content)
+
+
+def cross_origin(scope: Scope) -> bool:
+    """The request carries an ``Origin`` header (a browser's cross-origin request, or its
+    POST): the app's CORS middleware must see it, so nothing answers it before the routes.
+    (The answers kept here have no CORS headers.)
+
+    >>> cross_origin({"headers": [(b"origin", b"https://a.example")]}), cross_origin({"headers": []})
+    (True, False)
+    """
+    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 def wants_fresh(headers: Iterable[tuple[bytes, bytes]]) -> bool:

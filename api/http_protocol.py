@@ -24,8 +24,9 @@ headers complete, without the ASGI cycle uvicorn would build for it (a task, its
 their checks): the same bytes uvicorn would write for that answer (tested), ~20 µs of
 server CPU less per request (measured: a fixed 4.6 KB answer through uvicorn's cycle 41 µs,
 written by the protocol 22 µs, with the benchmarks' load generator). Everything else (other
-methods, a body, ``Expect``, HTTP/1.0, ``Connection: close``, proxy headers, a request
-pipelined behind one still answering) goes the ASGI way.
+methods, a body, ``Expect``, HTTP/1.0, ``Connection: close``, proxy headers, credentials or
+an ``Origin`` (``cache.cross_origin``: CORS is the app's middleware), a request pipelined
+behind one still answering) goes the ASGI way.
 
 A request that is not valid HTTP (a control character in a header, say) is refused by the
 parser before any route sees it; uvicorn answers that 400 in ``text/plain``. Here it is an
