@@ -84,6 +84,16 @@ def internal_error() -> JSONResponse:
     return problem(500, "Internal error", "an unexpected error; it has been logged", headers=headers)
 
 
+def invalid_http(detail: str) -> JSONResponse:
+    """The answer to a request the HTTP parser refuses; the connection then closes."""
+    return problem(400, "Invalid HTTP request", detail, headers={"Connection": "close"})
+
+
+def request_timeout(detail: str) -> JSONResponse:
+    """The answer to a client too slow to send its request; the connection then closes."""
+    return problem(408, "Request timeout", detail, headers={"Connection": "close"})
+
+
 def problem_for(exc: IlbirsError) -> JSONResponse:
     """The problem response of an Ilbirs error."""
     status, title, retry_after = next((s, t, r) for kind, s, t, r in STATUS if isinstance(exc, kind))

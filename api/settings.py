@@ -19,6 +19,8 @@ file), then passed down: ``ilbirs.graph`` never reads it.
 | ``ILBIRS_ANONYMOUS_QUERIES`` | ``true`` | whether queries without a token are answered (writes always need a steward token) |
 | ``ILBIRS_MAX_COPY_QUADS`` | ``200000`` | updates other than INSERT/DELETE DATA are evaluated on a copy of the store; above this size they are refused |
 | ``ILBIRS_ENGINE_PID_FILE`` | (set by ``ilbirs serve``) | the PID file of the Oxigraph server that ``serve`` supervises; a query past its time limit is stopped by restarting it |
+| ``ILBIRS_HEADER_TIMEOUT_S`` | ``10`` | a request's headers must be complete this long after its first byte (408 and the connection closed past it) |
+| ``ILBIRS_BODY_TIMEOUT_S`` | ``15`` | the longest pause within a request's body (and, after this long, it must come at 1 KiB/s on average); 408 past it |
 | ``ILBIRS_CORS_ORIGINS`` | ``*`` | the web origins whose scripts may call the service (CORS), separated by spaces or commas: ``*`` any (anonymous reads, no credentials), empty: none |
 | ``ILBIRS_CORS_CREDENTIALS`` | ``false`` | let those origins send credentials (cookies, HTTP auth the browser holds); only with a list of origins, never with ``*`` |
 | ``ILBIRS_CORS_MAX_AGE_S`` | ``600`` | how long a browser may keep a preflight's answer |
@@ -63,6 +65,8 @@ class Settings(BaseSettings):
     anonymous_queries: bool = True
     max_copy_quads: int = 200_000
     version_ttl_s: float = 1.0
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 15.0
     cors_origins: str = "*"
     cors_credentials: bool = False
     cors_max_age_s: int = 600
