@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,6 +45,7 @@ __all__ = [
     "cross_origin",
     "etag_for",
     "request_key",
+    "vary_origin",
     "wants_fresh",
     "write_hint",
 ]
@@ -318,6 +320,12 @@ class AnswerFromCache:
         200 made at a known version). ``None``: the request goes the ASGI way."""
         if scope["type"] != "http" or scope["method"] != "GET" or cross_origin(scope):
             return None
+        answer = self._answer_now(scope)
+        if answer is None or not self.app.state.settings.cors_origin_list:
+            return answer
+        return Answer(answer.status, vary_origin(answer.headers), answer.body)
+
+    def _answer_now(self, scope: Scope) -> Answer | None:
         path = scope["path"]
         api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
         if not api and path != "/sparql":
@@ -360,6 +368,8 @@ class AnswerFromCache:
                         await self._keeping(scope, receive, send, key, version)
                         return
                     early = None if cross_origin(scope) else self._early(scope, version)
+                    if early is not None and state.settings.cors_origin_list:
+                        send = _varying_by_origin(send)
                     await (early or self.app)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
@@ -427,6 +437,33 @@ class AnswerFromCache:
         if tag in _if_none_match(scope):
             return Answer(304, [*kept, *cors, (b"etag", tag)], b"")
         return Answer(200, [*headers, (b"etag", tag)], content)
+
+
+def vary_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``Origin`` added to ``Vary`` as Starlette's ``CORSMiddleware`` adds it
+    to the routes' answers to a request without ``Origin`` (a shared cache must not give such an
+    answer, without ``Access-Control-Allow-Origin``, to a cross-origin request): for the
+    answers made before FastAPI, with CORS on. Kept as they are when they vary by it already.
+
+    >>> vary_origin([(b"vary", b"Accept"), (b"etag", b'"x"')])
+    [(b'vary', b'Accept, Origin'), (b'etag', b'"x"')]
+    """
+    mutable = MutableHeaders(raw=list(headers))
+    varies = mutable.getlist("vary")
+    if not any("origin" in value.lower() for value in varies):
+        mutable["Vary"] = ", ".join([*varies, "Origin"])
+    return mutable.raw
+
+
+def _varying_by_origin(send: Send) -> Send:
+    """``send``, the head of the response given ``Vary: Origin`` (:func:`vary_origin`)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": vary_origin(message.get("headers", []))}
+        await send(message)
+
+    return sending
 
 
 def cross_origin(scope: Scope) -> bool:
