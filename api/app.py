@@ -9,6 +9,11 @@ Routes: ``/health`` (the process is alive), ``/ready`` (the store answers and ho
 Ilbirs data), ``/sparql`` (``api/sparql.py``), ``/graphs`` (``api/graphs.py``), ``/api/v1``
 (``api/v1.py``) and the pages (``api/pages.py``). Every error, the framework's own included,
 is an ``application/problem+json`` body (``api/errors.py``).
+
+CORS is Starlette's ``CORSMiddleware``, configured by ``ILBIRS_CORS_*`` (``api/settings.py``;
+by default any origin, without credentials): it answers every route's preflight and adds the
+headers to the routes' answers. A request with an ``Origin`` header is not answered before
+FastAPI (``cache.cross_origin``): the middleware sees every cross-origin request.
 """
 
 from __future__ import annotations
@@ -22,9 +27,13 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Scope
 
 from ilbirs.graph import IlbirsError, bundle_loaded
@@ -90,6 +99,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(graphs.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).with_name("static")), name="static")
     app.include_router(pages.router)  # last: it dereferences /id/…, /def/… and the rest
+    origins = settings.cors_origin_list
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=settings.cors_credentials,  # never with "*": Settings refuses it
+            allow_methods=sorted(_methods_of(app)),
+            allow_headers=_CORS_REQUEST_HEADERS,
+            expose_headers=_CORS_EXPOSED_HEADERS,
+            max_age=settings.cors_max_age_s,
+        )
 
     @app.exception_handler(ProblemError)
     async def http_problem(request: Request, exc: ProblemError) -> Response:
@@ -102,12 +122,20 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the first route's methods, not every route's
+            headers["Allow"] = ", ".join(sorted(_methods_of(app, request.url.path)))
         return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return problem(400, "Invalid request", reasons)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client left (or was cut off as too slow: ``http_protocol``) before its body was
+        # read: nobody to answer, and no bug to log.
+        return problem(400, "Client disconnected", "the connection closed before the request was read")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -145,6 +173,32 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"status": "ready", "store": store.kind})
 
     return app
+
+
+#: Request headers a cross-origin script may send besides the CORS-safelisted ones: a token,
+#: a body's type (a SPARQL query or update, RDF), revalidation.
+_CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "Accept-Language",
+    "If-None-Match",
+    "Cache-Control",
+]
+#: Response headers its script may read besides the safelisted ones.
+_CORS_EXPOSED_HEADERS = ["ETag", "Location", "Link", "Retry-After", "Ilbirs-Cache"]
+
+
+def _methods_of(app: FastAPI, path: str | None = None) -> set[str]:
+    """The methods the app's routes take (for ``path``: the routes that match it)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        if path is None or compile_path(context.path or route.path)[0].match(path):
+            methods |= route.methods or set()
+    return methods
 
 
 def serving_app(settings: Settings) -> AnswerFromCache:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,8 +42,10 @@ __all__ = [
     "RequestKey",
     "ResponseCache",
     "VersionClock",
+    "cross_origin",
     "etag_for",
     "request_key",
+    "vary_origin",
     "wants_fresh",
     "write_hint",
 ]
@@ -315,8 +318,14 @@ class AnswerFromCache:
         """The answer to ``scope``, when it is made without waiting for anything: a cache hit,
         or an ``/api/v1`` answer that ``early`` gives as a ``Response`` (tagged and kept when a
         200 made at a known version). ``None``: the request goes the ASGI way."""
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != "http" or scope["method"] != "GET" or cross_origin(scope):
             return None
+        answer = self._answer_now(scope)
+        if answer is None or not self.app.state.settings.cors_origin_list:
+            return answer
+        return Answer(answer.status, vary_origin(answer.headers), answer.body)
+
+    def _answer_now(self, scope: Scope) -> Answer | None:
         path = scope["path"]
         api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
         if not api and path != "/sparql":
@@ -358,7 +367,10 @@ class AnswerFromCache:
                     if api:  # not answered now: the routes answer, and their 200 is kept
                         await self._keeping(scope, receive, send, key, version)
                         return
-                    await (self._early(scope, version) or self.app)(scope, receive, send)
+                    early = None if cross_origin(scope) else self._early(scope, version)
+                    if early is not None and state.settings.cors_origin_list:
+                        send = _varying_by_origin(send)
+                    await (early or self.app)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 
@@ -382,7 +394,14 @@ class AnswerFromCache:
         async def hold(message: Message) -> None:
             messages.append(message)
 
-        await self.app(scope, receive, hold)
+        try:
+            await self.app(scope, receive, hold)
+        except Exception:
+            # A bug, answered by the app's handler (a 500 problem) before Starlette raised it
+            # again for the server to log: that answer goes out, not the server's plain one.
+            for message in messages:
+                await send(message)
+            raise
         after = self.app.state.version_clock.known()
         start = messages[0] if messages and messages[0]["type"] == "http.response.start" else None
         if start is None or start["status"] != 200 or after is None or before not in (None, after):
@@ -400,11 +419,14 @@ class AnswerFromCache:
         headers: Sequence[tuple[bytes, bytes]],
         content: bytes,
     ) -> Answer:
-        """Keep a 200 answer made at ``version``; the answer with its ETag (or a 304)."""
-        media_type, kept = "", []
+        """Keep a 200 answer made at ``version``; the answer with its ETag (or a 304). Its
+        CORS headers (a cross-origin request's) are not kept: they are that request's."""
+        media_type, kept, cors = "", [], []
         for name, value in headers:
             if name == b"content-type":
                 media_type = value.decode("latin-1")
+            elif name.startswith(b"access-control-"):
+                cors.append((name, value))
             elif name != b"content-length":
                 kept.append((name, value))
         etag = etag_for(version, *(p if isinstance(p, str) else p.decode("latin-1") for p in key))
@@ -413,8 +435,46 @@ class AnswerFromCache:
         cache.remember(key, version, etag, tuple(kept))
         tag = etag.encode("ascii")
         if tag in _if_none_match(scope):
-            return Answer(304, [*kept, (b"etag", tag)], b"")
+            return Answer(304, [*kept, *cors, (b"etag", tag)], b"")
         return Answer(200, [*headers, (b"etag", tag)], content)
+
+
+def vary_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``Origin`` added to ``Vary`` as Starlette's ``CORSMiddleware`` adds it
+    to the routes' answers to a request without ``Origin`` (a shared cache must not give such an
+    answer, without ``Access-Control-Allow-Origin``, to a cross-origin request): for the
+    answers made before FastAPI, with CORS on. Kept as they are when they vary by it already.
+
+    >>> vary_origin([(b"vary", b"Accept"), (b"etag", b'"x"')])
+    [(b'vary', b'Accept, Origin'), (b'etag', b'"x"')]
+    """
+    mutable = MutableHeaders(raw=list(headers))
+    varies = mutable.getlist("vary")
+    if not any("origin" in value.lower() for value in varies):
+        mutable["Vary"] = ", ".join([*varies, "Origin"])
+    return mutable.raw
+
+
+def _varying_by_origin(send: Send) -> Send:
+    """``send``, the head of the response given ``Vary: Origin`` (:func:`vary_origin`)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": vary_origin(message.get("headers", []))}
+        await send(message)
+
+    return sending
+
+
+def cross_origin(scope: Scope) -> bool:
+    """The request carries an ``Origin`` header (a browser's cross-origin request, or its
+    POST): the app's CORS middleware must see it, so nothing answers it before the routes.
+    (The answers kept here have no CORS headers.)
+
+    >>> cross_origin({"headers": [(b"origin", b"https://a.example")]}), cross_origin({"headers": []})
+    (True, False)
+    """
+    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 def wants_fresh(headers: Iterable[tuple[bytes, bytes]]) -> bool:

@@ -78,7 +78,20 @@ def problem(
 def internal_error() -> JSONResponse:
     """The answer to a bug (never a client's fault): the same shape as every other error; the
     bug itself is logged by whoever caught it."""
-    return problem(500, "Internal error", "an unexpected error; it has been logged")
+    # Connection: close: the server closes the connection after a bug (uvicorn does once the
+    # app has raised), so a client must not send its next request on it (it would be reset).
+    headers = {"Connection": "close"}
+    return problem(500, "Internal error", "an unexpected error; it has been logged", headers=headers)
+
+
+def invalid_http(detail: str) -> JSONResponse:
+    """The answer to a request the HTTP parser refuses; the connection then closes."""
+    return problem(400, "Invalid HTTP request", detail, headers={"Connection": "close"})
+
+
+def request_timeout(detail: str) -> JSONResponse:
+    """The answer to a client too slow to send its request; the connection then closes."""
+    return problem(408, "Request timeout", detail, headers={"Connection": "close"})
 
 
 def problem_for(exc: IlbirsError) -> JSONResponse:

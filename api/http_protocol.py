@@ -24,12 +24,22 @@ headers complete, without the ASGI cycle uvicorn would build for it (a task, its
 their checks): the same bytes uvicorn would write for that answer (tested), ~20 µs of
 server CPU less per request (measured: a fixed 4.6 KB answer through uvicorn's cycle 41 µs,
 written by the protocol 22 µs, with the benchmarks' load generator). Everything else (other
-methods, a body, ``Expect``, HTTP/1.0, ``Connection: close``, proxy headers, a request
-pipelined behind one still answering) goes the ASGI way.
+methods, a body, ``Expect``, HTTP/1.0, ``Connection: close``, proxy headers, credentials or
+an ``Origin`` (``cache.cross_origin``: CORS is the app's middleware), a request pipelined
+behind one still answering) goes the ASGI way.
 
 A request that is not valid HTTP (a control character in a header, say) is refused by the
 parser before any route sees it; uvicorn answers that 400 in ``text/plain``. Here it is an
 ``application/problem+json`` body like every other error of the service.
+
+Slow clients are cut off (uvicorn has no such limit: its only timer, ``timeout_keep_alive``,
+runs between requests; a connection that sent nothing, part of its headers or part of its
+body stayed open for good, measured). A request's headers must be complete within
+``ILBIRS_HEADER_TIMEOUT_S`` of its first byte (of the connection, for its first request);
+its body must not pause longer than ``ILBIRS_BODY_TIMEOUT_S`` between two reads, nor come
+slower than :data:`MIN_BODY_RATE` on average after that long. Past either, the client gets a
+408 problem and the connection closes. One watchdog timer per connection checks the
+deadlines (requests only note times; no timer is set or cancelled per request).
 """
 
 from __future__ import annotations
@@ -42,12 +52,14 @@ from typing import Any
 from urllib.parse import unquote
 
 import httptools
+from starlette.responses import Response
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from . import workers
 from .cache import ASKED_NOW, Answer, AnswerFromCache
-from .errors import problem
+from .errors import invalid_http, request_timeout
+from .settings import Settings
 
 _log = logging.getLogger("ilbirs.api")
 
@@ -59,6 +71,9 @@ __all__ = ["NoDelayHTTPProtocol", "OneSend"]
 
 #: What ``OneSend`` holds at most before it sends.
 HOLD_BYTES = 65536
+#: The slowest average a request body may come at, in bytes per second, once it has had
+#: ``body_timeout_s`` (a 10 MiB body: ~2.8 hours; a slow drip of a byte a second: refused).
+MIN_BODY_RATE = 1024
 
 
 class OneSend:
@@ -116,8 +131,56 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         super().connection_made(OneSend(transport, asyncio.get_running_loop()))
         self.answering = _answering(self.app) if isinstance(self, HttpToolsProtocol) else None
         self.now: Answer | None = None
+        settings = getattr(getattr(getattr(self.answering, "app", None), "state", None), "settings", None)
+        if not isinstance(settings, Settings):  # not an Ilbirs app (tests): the defaults
+            settings = _DEFAULTS
+        self.header_timeout_s, self.body_timeout_s = settings.header_timeout_s, settings.body_timeout_s
+        #: What the connection waits for: "headers", "body", or None (the app is answering,
+        #: or uvicorn's keep-alive timer runs); since when (or the last body read).
+        self.waiting: str | None = None
+        self.since = self.body_started = 0.0
+        self.body_read = 0
+        self.watchdog: asyncio.TimerHandle | None = None
+        if isinstance(self, HttpToolsProtocol):  # its parser's callbacks below note the times
+            self._wait("headers")
+
+    def _wait(self, what: str) -> None:
+        self.waiting, self.since = what, self.loop.time()
+        if self.watchdog is None:
+            self.watchdog = self.loop.call_later(self.header_timeout_s, self._check_deadline)
+
+    def _check_deadline(self) -> None:
+        """The watchdog: a 408 past the deadline of what the connection waits for; else it
+        looks again at that deadline, or stops while nothing is awaited."""
+        self.watchdog = None
+        if self.waiting is None or self.transport.is_closing():
+            return
+        now = self.loop.time()
+        if self.waiting == "headers":
+            deadline = self.since + self.header_timeout_s
+        else:
+            slowest = self.body_started + self.body_timeout_s + self.body_read / MIN_BODY_RATE
+            deadline = min(self.since + self.body_timeout_s, slowest)
+        if now < deadline:
+            self.watchdog = self.loop.call_later(deadline - now, self._check_deadline)
+            return
+        what = "headers" if self.waiting == "headers" else "body"
+        self.waiting = None
+        if self.cycle is not None and self.cycle.response_started:
+            self.transport.close()  # the app has answered already: only stop waiting
+            return
+        limit = self.header_timeout_s if what == "headers" else self.body_timeout_s
+        self._write_and_close(
+            request_timeout(f"the request's {what} did not arrive in time (limit: {limit:g} s)")
+        )
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._wait("headers")
 
     def on_headers_complete(self) -> None:
+        self._wait("body")
+        self.body_started, self.body_read = self.since, 0
         self.now = self._answer_now()
         if self.now is None:
             super().on_headers_complete()
@@ -154,10 +217,13 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
             return None
 
     def on_body(self, body: bytes) -> None:
+        self.since = self.loop.time()
+        self.body_read += len(body)
         if self.now is None:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self.waiting = None
         now, self.now = self.now, None
         if now is None:
             super().on_message_complete()
@@ -174,20 +240,28 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
         super().connection_lost(exc)
         if workers.turns is not None:  # in a worker taking turns: one connection fewer
             workers.turns.closed()
 
     def send_400_response(self, msg: str) -> None:
-        body = bytes(problem(400, "Invalid HTTP request", msg).body)  # the service's one problem shape
-        head = (
-            "HTTP/1.1 400 Bad Request\r\n"
-            "content-type: application/problem+json\r\n"
-            f"content-length: {len(body)}\r\n"
-            "connection: close\r\n\r\n"
-        )
-        self.transport.write(head.encode("ascii") + body)
+        self._write_and_close(invalid_http(msg))  # the service's one problem shape
+
+    def _write_and_close(self, response: Response) -> None:
+        """Write ``response`` (an error: it says ``connection: close``) and close."""
+        head = [STATUS_LINE[response.status_code]]
+        for name, value in response.raw_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head.append(b"\r\n")
+        self.transport.write(b"".join(head) + bytes(response.body))
         self.transport.close()
+
+
+#: The timeouts of a connection to an app without Ilbirs' settings.
+_DEFAULTS = Settings.model_construct()
 
 
 def _answering(app: Any) -> AnswerFromCache | None:

@@ -11,6 +11,7 @@ file fetched from another host.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ __all__ = ["BASE", "TEMPLATES", "local_href", "router"]
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 BASE = str(NAMESPACE_BASE)
+#: The path of an IRI: RFC 3987 characters, no control character, space or ``<>"{}|\\^```.
+_IRI_PATH = re.compile(r"[^\x00-\x20<>\"{}|\\^`\x7f-\x9f]+")
 _RDF = {"text/turtle": "Turtle", "application/n-triples": "N-Triples", "application/ld+json": "JSON-LD"}
 
 
@@ -253,6 +256,12 @@ async def dereference(request: Request, area: str, path: str) -> Response:
     """An Ilbirs IRI: its page, its RDF, or a 303 to its JSON."""
     if area not in ("id", "def", "vocab", "graph", "shapes", "ontology") or not path:
         raise ProblemError(404, "Not found", f"nothing at /{area[:40]}/{path[:80]}")
+    if not _IRI_PATH.fullmatch(path):  # rdflib and the engines refuse such an IRI: it names nothing
+        raise ProblemError(
+            404,
+            "Not found",
+            f"no IRI has the path {f'/{area}/{path}'[:80]!r}: it holds a character IRIs forbid",
+        )
     require(request, "reader")
     iri = URIRef(f"{BASE}{area}/{path}")
     collection = _collection_of(str(iri))

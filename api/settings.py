@@ -22,6 +22,11 @@ file), then passed down: ``ilbirs.graph`` never reads it.
 | ``ILBIRS_ANONYMOUS_QUERIES`` | ``true`` | whether queries without a token are answered (writes always need a steward token) |
 | ``ILBIRS_MAX_COPY_QUADS`` | ``200000`` | updates other than INSERT/DELETE DATA are evaluated on a copy of the store; above this size they are refused |
 | ``ILBIRS_ENGINE_PID_FILE`` | (set by ``ilbirs serve``) | the PID file of the Oxigraph server that ``serve`` supervises; a query past its time limit is stopped by restarting it |
+| ``ILBIRS_HEADER_TIMEOUT_S`` | ``10`` | a request's headers must be complete this long after its first byte (408 and the connection closed past it) |
+| ``ILBIRS_BODY_TIMEOUT_S`` | ``15`` | the longest pause within a request's body (and, after this long, it must come at 1 KiB/s on average); 408 past it |
+| ``ILBIRS_CORS_ORIGINS`` | ``*`` | the web origins whose scripts may call the service (CORS), separated by spaces or commas: ``*`` any (anonymous reads, no credentials), empty: none |
+| ``ILBIRS_CORS_CREDENTIALS`` | ``false`` | let those origins send credentials (cookies, HTTP auth the browser holds); only with a list of origins, never with ``*`` |
+| ``ILBIRS_CORS_MAX_AGE_S`` | ``600`` | how long a browser may keep a preflight's answer |
 | ``ILBIRS_HOST`` / ``ILBIRS_PORT`` / ``ILBIRS_WORKERS`` | ``127.0.0.1`` / ``8000`` / ``1`` | where ``ilbirs serve`` listens, and how many API processes |
 """
 
@@ -30,6 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ilbirs.graph.service import Limits
@@ -66,9 +72,32 @@ class Settings(BaseSettings):
     anonymous_queries: bool = True
     max_copy_quads: int = 200_000
     version_ttl_s: float = 1.0
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 15.0
+    cors_origins: str = "*"
+    cors_credentials: bool = False
+    cors_max_age_s: int = 600
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+
+    @model_validator(mode="after")
+    def _no_credentials_for_any_origin(self) -> Settings:
+        if self.cors_credentials and "*" in self.cors_origin_list:
+            raise ValueError(
+                "ILBIRS_CORS_CREDENTIALS needs a list of origins in ILBIRS_CORS_ORIGINS, not `*`: "
+                "any site's scripts could then act with a user's credentials"
+            )
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The origins CORS allows (``["*"]``: any; ``[]``: none).
+
+        >>> Settings(cors_origins="https://a.example, https://b.example").cors_origin_list
+        ['https://a.example', 'https://b.example']
+        """
+        return self.cors_origins.replace(",", " ").split()
 
     @property
     def limits(self) -> Limits:

@@ -64,7 +64,7 @@ QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 _SINGLE = ("query", "update")
 #: An absolute IRI (RFC 3987, loosely): a scheme, then no characters that IRIs forbid.
-ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
+ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f<>\"{}|^`\\]*$")
 _DESCRIPTION_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
 _RDFLIB_FORMAT = {
     "text/turtle": "turtle",

@@ -76,6 +76,8 @@ __all__ = [
 ID_BASE = "https://w3id.org/ilbirs/id/"
 VOCAB_BASE = "https://w3id.org/ilbirs/vocab/"
 _LOCAL = re.compile(r"[a-z][a-z-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+#: A year filter's value: what the index's integer columns compare against (no overflow).
+_YEAR = re.compile(r"-?[0-9]{1,4}")
 COUNT_CAP = 10_000
 _BATCH = 500
 
@@ -492,8 +494,8 @@ def filter_value(store: Store, flt: Filter, text: str) -> Identifier:
             return (
                 Literal(Decimal(text), datatype=XSD.decimal) if Decimal(text).is_finite() else _bad(flt, text)
             )
-        if flt.kind == "year":
-            return Literal(int(text), datatype=XSD.integer)
+        if flt.kind == "year":  # ASCII digits, four at most: int() reads "２" and 26-digit years
+            return Literal(int(text), datatype=XSD.integer) if _YEAR.fullmatch(text) else _bad(flt, text)
     except (ValueError, ArithmeticError):
         return _bad(flt, text)
     raise AssertionError(f"unknown filter kind {flt.kind}")

@@ -22,6 +22,7 @@ computed and validated again (up to three times).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,6 +65,8 @@ __all__ = [
 ]
 
 _BATCH = 500  # rows per VALUES block
+#: The keywords that open an INSERT DATA / DELETE DATA operation (``DATA{`` needs no space).
+_DATA_KEYWORDS = re.compile(r"^\s*(?:INSERT|DELETE)\s+DATA", re.IGNORECASE)
 
 
 class InvalidChangeError(IlbirsError):
@@ -226,7 +229,7 @@ def update_change(
         added: set[Quad] = set()
         removed: set[Quad] = set()
         for op in ops:
-            body = op.text.split(None, 2)[2]  # after INSERT DATA / DELETE DATA
+            body = _DATA_KEYWORDS.sub("", op.text, count=1)  # after INSERT DATA / DELETE DATA
             try:
                 quads = data_quads(op.prologue, body)
             except QueryError:  # SPARQL data that is not TriG (no '.' before GRAPH): the engine reads it

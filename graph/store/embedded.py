@@ -159,12 +159,12 @@ class EmbeddedStore:
         ``timeout_s`` is not applied here: the HTTP service always runs on an engine process
         that can (see README, serving model)."""
         options: dict[str, Any] = {"use_default_graph_as_union": True}
-        if dataset is not None:
-            options = {
-                "default_graph": [ox.NamedNode(g) for g in dataset.default],
-                "named_graphs": [ox.NamedNode(g) for g in dataset.named],
-            }
         try:
+            if dataset is not None:
+                options = {
+                    "default_graph": [ox.NamedNode(g) for g in dataset.default],
+                    "named_graphs": [ox.NamedNode(g) for g in dataset.named],
+                }
             result = self._store.query(query, **options)
             if isinstance(result, ox.QueryTriples):
                 body = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
