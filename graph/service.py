@@ -122,6 +122,7 @@ def run_query(
         text,
         form=info.form,
         dataset=dataset,
+        own_dataset=info.dataset,  # FROM / FROM NAMED in the text: the protocol's dataset overrides them
         timeout_s=max(1.0, deadline - time.monotonic()),
         max_bytes=limits.max_bytes,
     )
@@ -149,6 +150,7 @@ def runs_async(store: Store, info: SparqlInfo, limits: Limits, text: str) -> boo
         isinstance(store, RemoteStore)
         and store.executes_async(info.form)
         and not info.is_update
+        and not info.dataset  # FROM / FROM NAMED: run_query gives the engine the query's dataset
         and not info.services
         and info.depth <= limits.max_depth
         and not needs_parse(text)  # the parser's check is no work for the event loop

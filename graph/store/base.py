@@ -121,9 +121,14 @@ class Store(Protocol):
         dataset: QueryDataset | None = None,
         timeout_s: float | None = None,
         max_bytes: int | None = None,
+        own_dataset: bool = False,
     ) -> RawResult:
         """Run any SPARQL query (``form``: SELECT, ASK, CONSTRUCT or DESCRIBE, as the caller
         read it) as a client sent it, and return its whole result, checked to be complete.
+
+        The dataset: ``dataset`` (the protocol's ``default-graph-uri`` / ``named-graph-uri``)
+        when given, overriding the query's own; else, when ``own_dataset``, the query's own
+        ``FROM`` / ``FROM NAMED`` clauses; else the union of all graphs as the default graph.
 
         :raises QueryError: the store refused the query.
         :raises QueryTimeoutError: it ran past ``timeout_s`` (where the store can stop it).

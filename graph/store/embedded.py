@@ -154,11 +154,12 @@ class EmbeddedStore:
         dataset: QueryDataset | None = None,
         timeout_s: float | None = None,
         max_bytes: int | None = None,
+        own_dataset: bool = False,
     ) -> RawResult:
         """Run a client's query; see :meth:`Store.execute`. pyoxigraph cannot stop a query, so
         ``timeout_s`` is not applied here: the HTTP service always runs on an engine process
         that can (see README, serving model)."""
-        options: dict[str, Any] = {"use_default_graph_as_union": True}
+        options: dict[str, Any] = {} if own_dataset else {"use_default_graph_as_union": True}
         try:
             if dataset is not None:
                 options = {

@@ -225,6 +225,7 @@ class RemoteStore:
         dataset: QueryDataset | None = None,
         timeout_s: float | None = None,
         max_bytes: int | None = None,
+        own_dataset: bool = False,
     ) -> RawResult:
         """Run a client's query as sent; see :meth:`Store.execute`.
 
@@ -237,7 +238,9 @@ class RemoteStore:
         timeout = (timeout_s + 2) if timeout_s is not None else None
         accept = "application/n-triples" if graph else "application/sparql-results+json"
         params = [("query", query)]
-        if dataset is None:
+        if dataset is None and own_dataset:
+            pass  # the engine reads the query's FROM / FROM NAMED itself
+        elif dataset is None:
             if self.dataset_by_protocol:
                 graphs = self._user_graphs() or [_NO_GRAPH]
                 params = [("query", with_dataset(query, graphs, graphs))]
