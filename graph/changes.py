@@ -66,7 +66,8 @@ class ConflictError(IlbirsError):
 
 @dataclass(frozen=True)
 class QuadChange:
-    """Quads to add and to remove. ``cleared`` names graphs emptied whole: their quads in
+    """Quads to add and to remove. ``cleared`` names graphs emptied whole (``DEFAULT_GRAPH``: the
+    stored default graph): their quads in
     ``removed`` (for validation and the log) are removed by pattern, so blank nodes go too."""
 
     added: frozenset[Quad] = field(default_factory=frozenset)
@@ -173,6 +174,8 @@ def apply_change(
     # placeholder's name, and is never scanned or replaced in.
     cleared_block = f"VALUES ?cleared {{ {cleared} }}"
     operations = [bind_update(_update("apply_change"), bindings).replace("%%CLEARED%%", cleared_block)]
+    if DEFAULT_GRAPH in change.cleared:
+        operations.append(bind_update(_update("clear_default"), {"change": iri}))
     for deleted, inserted in _batches(list(by_value), change.added):
         batch = bind_update(_update("apply_quads"), {"change": iri})
         operations.append(

@@ -264,7 +264,7 @@ def _has_blank(quad: Quad) -> bool:
 def _rewrite_blank_graphs(before: list[Quad], added: set[Quad], removed: set[Quad]) -> QuadChange:
     """The change, with every named graph that loses a blank-node triple emptied by pattern
     and given its whole new content (``QuadChange.cleared``)."""
-    graphs = {q[3] for q in removed if _has_blank(q) and q[3] != DEFAULT_GRAPH}
+    graphs = {q[3] for q in removed if _has_blank(q)}
     if not graphs:
         return QuadChange(frozenset(added), frozenset(removed))
     kept = [q for q in before if q[3] in graphs and q not in removed]
@@ -321,7 +321,7 @@ def graph_change(
     if not replace:
         return _checked(QuadChange(frozenset(new)))
     old = graph_quads(store, graph)
-    if graph != DEFAULT_GRAPH and any(_has_blank(q) for q in old):
+    if any(_has_blank(q) for q in old):
         # Blank nodes cannot be removed by value: empty the graph, then add the new content.
         return _checked(QuadChange(frozenset(new), frozenset(old), frozenset({graph})))
     return _checked(QuadChange(frozenset(new - old), frozenset(old - new)))

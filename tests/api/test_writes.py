@@ -429,3 +429,43 @@ def test_a_write_to_an_entity_with_a_blank_node_value_is_validated_with_it(
         headers={**bearer(tokens["steward"]), "Content-Type": "application/sparql-update"},
     )
     assert response.status_code == 200, response.text
+
+
+def test_the_stored_default_graph_can_be_replaced_and_emptied_with_blank_nodes(
+    service: tuple[str, dict[str, str]],
+) -> None:
+    """Regression: once the default graph held blank nodes, nothing could replace or empty it:
+    PUT/DELETE ?default, DROP DEFAULT, CLEAR DEFAULT and DELETE WHERE all answered 400 "a blank
+    node cannot be removed by value" (the W3C GSP cases default_get, default_post_merge and
+    default_delete failed on it). Writes name the stored default graph; queries see the union."""
+    base, tokens = service
+    steward = {**bearer(tokens["steward"]), "Ilbirs-Reason": "the default graph"}
+    turtle = {**steward, "Content-Type": "text/turtle"}
+    alice = '@prefix foaf: <http://xmlns.com/foaf/0.1/> . [] a foaf:Person ; foaf:name "Alice" .'
+    bob = '@prefix foaf: <http://xmlns.com/foaf/0.1/> . [] a foaf:Person ; foaf:name "Bob" .'
+    default_triples = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+
+    def stored() -> rdflib.Graph:
+        response = httpx.get(base + "/graphs", params={"default": ""}, headers={"Accept": "text/turtle"})
+        assert response.status_code == 200
+        return rdflib.Graph().parse(data=response.text, format="turtle")
+
+    for body in (alice, bob):  # the second PUT replaces a default graph holding a blank node
+        assert httpx.put(base + "/graphs", params={"default": ""}, headers=turtle, content=body).status_code in (200, 201, 204)  # fmt: skip
+        assert sorted(
+            str(o) for o in stored().objects(None, rdflib.URIRef("http://xmlns.com/foaf/0.1/name"))
+        ) == ["Alice" if body is alice else "Bob"]
+    assert httpx.post(base + "/graphs", params={"default": ""}, headers=turtle, content=alice).status_code in (200, 204)  # fmt: skip
+    assert len(stored()) == 4  # merged: two people
+    assert httpx.delete(base + "/graphs", params={"default": ""}, headers=steward).status_code in (200, 204)
+    assert len(stored()) == 0
+    for emptying in ("DROP DEFAULT", "CLEAR DEFAULT", "DELETE WHERE { ?s ?p ?o }"):
+        insert = 'INSERT DATA { [] <http://xmlns.com/foaf/0.1/name> "Carol" }'
+        headers = {**steward, "Content-Type": "application/sparql-update"}
+        assert httpx.post(base + "/sparql", headers=headers, content=insert).status_code == 200
+        assert len(stored()) == 1
+        response = httpx.post(base + "/sparql", headers=headers, content=emptying)
+        assert response.status_code == 200, (emptying, response.text)
+        assert len(stored()) == 0, emptying
+    assert count(base, ALL) > 3000  # the named graphs are untouched
+    assert count(base, default_triples) == 0
