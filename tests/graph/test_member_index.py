@@ -335,10 +335,22 @@ def test_a_detail_follows_writes_to_what_it_links_to(tmp_path: Path) -> None:
         (URIRef(place["id"]), URIRef(skos + "prefLabel"), Literal("Сынак аймак", lang="ky"), URIRef(graph["graph"])),
         (URIRef(graph["id"]), URIRef(skos + "prefLabel"), Literal("0 renamed", lang="en"), URIRef(graph["graph"])),
     }  # fmt: skip
+    # The new Kyrgyz label replaces any the shipped data already gives the place (the bundle
+    # carries Kyrgyz names of Kyrgyzstan since issue 19), so the detail has one label to show.
+    old = {
+        (URIRef(place["id"]), URIRef(skos + "prefLabel"), row["label"], row["g"])
+        for row in store.select(
+            f"SELECT ?g ?label WHERE {{ GRAPH ?g {{ <{place['id']}> <{skos}prefLabel> ?label FILTER (lang(?label) = 'ky') }} }}"
+        )
+    }
     record = apply_change(
-        store, QuadChange(added=frozenset(quads)), expected_version=None, actor="t", reason="r"
+        store,
+        QuadChange(added=frozenset(quads), removed=frozenset(old)),
+        expected_version=None,
+        actor="t",
+        reason="r",
     )
-    index.refresh(store, quads, version=record.version, record=record.iri)
+    index.refresh(store, quads | old, version=record.version, record=record.iri)
     after = index.detail_document(area, ["ky"])
     assert after == entity_json(entity(store, area, languages=["ky"]))
     assert after is not None and after != before
