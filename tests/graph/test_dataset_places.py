@@ -360,7 +360,7 @@ def test_every_place_with_a_point_is_a_protected_area_or_a_settlement_and_lies_i
         assert isinstance(feature, URIRef)
         [kind] = select(
             bundle_store,
-            "SELECT ?t WHERE { ?f a ?t FILTER (?t IN (kg:ProtectedArea, kg:Settlement)) }",
+            "SELECT DISTINCT ?t WHERE { ?f a ?t FILTER (?t IN (kg:ProtectedArea, kg:Settlement)) }",
             f=feature,
         )
         assert kind
