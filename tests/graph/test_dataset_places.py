@@ -378,3 +378,22 @@ def test_every_place_with_a_point_is_a_protected_area_or_a_settlement_and_lies_i
         for code in codes & boxes.keys():
             west, east, south, north = boxes[code]
             assert west <= lon <= east and south <= lat <= north, (str(feature), code, lon, lat)
+
+
+def test_the_points_the_sources_give_are_all_loaded(bundle_store: EmbeddedStore) -> None:
+    """Each infobox point read for issue 19, in the graph of the article that gives it."""
+    found = {
+        (str(r["g"]).rsplit("/", 1)[1], str(r["feature"]).split("/id/", 1)[1], str(r["wkt"]))
+        for r in points(bundle_store)
+    }
+    assert found == {
+        ("enwiki-saylyugemsky", "protected-area/saylyugemsky", "POINT(88.316667 49.566667)"),
+        ("enwiki-katun-reserve", "protected-area/katunsky", "POINT(86.1 49.633333)"),
+        ("enwiki-gorno-altaysk", "settlement/gorno-altaysk", "POINT(85.966667 51.95)"),
+        ("enwiki-bishkek", "settlement/bishkek", "POINT(74.612222 42.874722)"),
+        ("enwiki-khan-tengri", "protected-area/khan-tengri", "POINT(79.916667 42.166667)"),
+        ("enwiki-sarychat-ertash", "protected-area/sarychat-ertash", "POINT(78.416667 42.033333)"),
+        ("enwiki-sary-chelek", "protected-area/sary-chelek", "POINT(71.933333 41.666667)"),
+        ("ruwiki-sary-chelek", "protected-area/sary-chelek", "POINT(71.94 41.878611)"),
+        ("frwiki-naryn", "protected-area/naryn", "POINT(76.586389 41.430556)"),
+    }
