@@ -122,7 +122,9 @@ def test_the_portfolio_is_one_claim_and_no_project_is_minted_for_it(bundle_store
     assert portfolio["since"] == Literal("2019", datatype=XSD.gYear)
     assert int(str(portfolio["themes"])) == 3
     linked = select(
-        bundle_store, "SELECT ?project WHERE { ?project ?link ?p FILTER (?link != rdf:type) }", p=portfolio["p"]
+        bundle_store,
+        "SELECT ?project WHERE { ?project ?link ?p FILTER (?link != rdf:type) }",
+        p=portfolio["p"],
     )
     assert linked == [], "no source links a named project to the portfolio: none is asserted to be in it"
 
@@ -213,7 +215,9 @@ def test_every_joint_project_has_partner_date_place_theme_and_source(bundle_stor
     assert ended_before_2019 == []
 
 
-def test_partners_with_a_role_are_partners_and_grants_name_funder_and_currency(bundle_store: EmbeddedStore) -> None:
+def test_partners_with_a_role_are_partners_and_grants_name_funder_and_currency(
+    bundle_store: EmbeddedStore,
+) -> None:
     rows = select(
         bundle_store,
         """SELECT ?p ?who WHERE { ?p kg:fundingPartner|kg:accountablePartner|kg:implementingPartner ?who
