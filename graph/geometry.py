@@ -50,8 +50,8 @@ def to_geojson(geometry: BaseGeometry) -> dict[str, Any]:
 
 
 def geometries(store: Store, nodes: Iterable[Identifier] | None) -> dict[URIRef, BaseGeometry]:
-    """The default geometry of each node that has one (every node with ``nodes=None``), read
-    in batched queries."""
+    """The geometry of each node that has one (every node with ``nodes=None``): its default
+    geometry, else a centroid a source gives; read in batched queries."""
     query = load_query("select_geometries")
     wanted = None if nodes is None else sorted({n for n in nodes if isinstance(n, URIRef)})
     texts = (

@@ -13,6 +13,7 @@ class KG(DefinedNamespace):
     _NS = Namespace("https://w3id.org/ilbirs/def/")
 
     AdministrativeRegion: URIRef  # administrative region
+    Agreement: URIRef  # agreement
     Animal: URIRef  # animal
     AnimalTransfer: URIRef  # animal transfer
     Change: URIRef  # change
@@ -46,6 +47,7 @@ class KG(DefinedNamespace):
     SourceGraph: URIRef  # source graph
     Taxon: URIRef  # taxon
     WebPage: URIRef  # web page
+    accountablePartner: URIRef  # accountable partner
     acting: URIRef  # acting
     actor: URIRef  # actor
     area: URIRef  # area
@@ -60,7 +62,9 @@ class KG(DefinedNamespace):
     establishmentDate: URIRef  # establishment date
     flagshipSpeciesOf: URIRef  # flagship species of
     fromSource: URIRef  # from source
+    fundingPartner: URIRef  # funding partner
     heldInConjunctionWith: URIRef  # held in conjunction with
+    implementingPartner: URIRef  # implementing partner
     isoAlpha2Code: URIRef  # ISO 3166-1 alpha-2 code
     isoAlpha3Code: URIRef  # ISO 3166-1 alpha-3 code
     isoNumericCode: URIRef  # ISO 3166-1 numeric code
@@ -71,9 +75,12 @@ class KG(DefinedNamespace):
     madeAt: URIRef  # made at
     minExclusiveValue: URIRef  # more than
     ofTaxon: URIRef  # of taxon
+    organisationRole: URIRef  # organisation role
     partner: URIRef  # partner
+    party: URIRef  # party
     post: URIRef  # post
     projectCount: URIRef  # number of projects
+    projectStatus: URIRef  # project status
     quotation: URIRef  # quotation
     reason: URIRef  # reason
     redListAssessment: URIRef  # Red List assessment
@@ -85,4 +92,5 @@ class KG(DefinedNamespace):
     transferType: URIRef  # transfer type
     triplesAdded: URIRef  # triples added
     triplesRemoved: URIRef  # triples removed
+    undpPimsNumber: URIRef  # UNDP PIMS number
     version: URIRef  # version

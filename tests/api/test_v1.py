@@ -174,8 +174,16 @@ def test_what_does_not_exist_is_a_problem_that_names_what_does(api: str) -> None
 @pytest.mark.parametrize(
     ("collection", "params", "expected"),
     [
-        ("protected-areas", {"country": "kg", "iucn": "II"}, ["Khan-Tengri State Nature Park"]),
-        ("protected-areas", {"established_before": "1970-01-01"}, ["Sary-Chelek Nature Reserve"]),
+        (
+            "protected-areas",
+            {"country": "kg", "iucn": "II"},
+            ["Alatai State Nature Park", "Khan-Tengri State Nature Park"],
+        ),
+        (
+            "protected-areas",
+            {"established_before": "1970-01-01"},
+            ["Altaiskiy State Nature Reserve", "Sary-Chelek Nature Reserve"],
+        ),
         (
             "protected-areas",
             {"min_area_ha": "100000", "country": "kg"},
@@ -199,9 +207,20 @@ def test_what_does_not_exist_is_a_problem_that_names_what_does(api: str) -> None
         (
             "projects",
             {"active_in": "2023", "country": "kg"},
-            ["Ecological corridor in the Chatkal Range (2023 project)"],
+            [
+                "International expedition to study the snow leopard, Sailyugemsky National Park, 2023",
+                "Ecological corridor in the Chatkal Range (2023 project)",
+                "Conservation of Biodiversity and Poverty Reduction through the Management of Nut Forests and Pastures at the Community Level",
+            ],
         ),
-        ("projects", {"active_in": "2024"}, []),
+        (
+            "projects",
+            {"active_in": "2024"},
+            [
+                "Conservation of Biodiversity and Poverty Reduction through the Management of Nut Forests and Pastures at the Community Level",
+                "Integrated community-based management of high value mountain ecosystems in southern Kyrgyzstan for multiple benefits",
+            ],
+        ),
     ],
 )
 def test_filters_narrow_a_collection(
@@ -476,7 +495,9 @@ def test_geojson_and_the_bbox_filter(served: tuple[str, str]) -> None:
     elsewhere = get(api + "/protected-areas", params={"bbox": "60,30,61,31"})
     assert elsewhere["items"] == [] and elsewhere["total"] == {"value": 0, "exact": True}
     without = httpx.get(api + "/protected-areas", params={"country": "kg"}, headers=GEOJSON).json()
-    assert sum(f["geometry"] is None for f in without["features"]) == len(without["features"]) - 1
+    shapes = {f["id"].rsplit("/", 1)[1]: (f["geometry"] or {}).get("type") for f in without["features"]}
+    assert shapes["khan-tengri"] == "Polygon"  # the default geometry before the source's point
+    assert shapes["naryn"] == "Point" and shapes["alatai"] is None  # a source's centroid; none
     bad = httpx.get(api + "/protected-areas", params={"bbox": "80,42,79,43"})
     assert bad.status_code == 400 and "minLon,minLat,maxLon,maxLat" in bad.json()["detail"]
     # the entity's page draws it

@@ -17,6 +17,8 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX schema: <https://schema.org/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 """
 ARTICLE_GRAPH = GRAPH["caspian-post-snow-leopards"]
 
@@ -119,8 +121,12 @@ def test_the_portfolio_is_one_claim_and_no_project_is_minted_for_it(bundle_store
     assert float(str(portfolio["bound"])) == 10.0
     assert portfolio["since"] == Literal("2019", datatype=XSD.gYear)
     assert int(str(portfolio["themes"])) == 3
-    projects = select(bundle_store, "SELECT DISTINCT ?p WHERE { ?p a kg:JointProject }")
-    assert [r["p"] for r in projects] == [ID["project/chatkal-corridor-2023"]]
+    linked = select(
+        bundle_store,
+        "SELECT ?project WHERE { ?project ?link ?p FILTER (?link != rdf:type) }",
+        p=portfolio["p"],
+    )
+    assert linked == [], "no source links a named project to the portfolio: none is asserted to be in it"
 
 
 def test_the_proposal_mints_no_corridor(bundle_store: EmbeddedStore) -> None:
@@ -172,3 +178,66 @@ def test_the_ceremony_is_located_in_gorno_altaysk_in_the_altai_republic_not_krai
 
 def test_kg_namespace_names_the_terms_the_data_uses(bundle_store: EmbeddedStore) -> None:
     assert bundle_store.ask(PREFIXES + "ASK { ?a a ?class }", bindings={"class": KG.Animal})
+
+
+#: The joint projects and programmes since 2019 that sources document (data/README.md lists them).
+#: Issue 19 asked for 12; the sources read support 10. Raise this only with a sourced project.
+DOCUMENTED_JOINT_PROJECTS = 10
+
+
+def test_every_joint_project_has_partner_date_place_theme_and_source(bundle_store: EmbeddedStore) -> None:
+    """Issue 19: every joint project names a partner, a start (or the date by which it had begun),
+    a place and a theme, each in the graph of a source that states it, and was active in 2019 or
+    later (an end, if stated, not before 2019)."""
+    rows = select(
+        bundle_store,
+        """SELECT ?p
+             (SAMPLE(?partnerGraph) AS ?partner) (SAMPLE(?dateGraph) AS ?date)
+             (SAMPLE(?placeGraph) AS ?place) (SAMPLE(?themeGraph) AS ?theme) WHERE {
+             ?p a kg:JointProject .
+             OPTIONAL { GRAPH ?partnerGraph { ?p kg:partner ?who } ?partnerGraph prov:hadPrimarySource ?s1 }
+             OPTIONAL { GRAPH ?dateGraph { ?p schema:startDate|kg:latestDate ?d } ?dateGraph prov:hadPrimarySource ?s2 }
+             OPTIONAL { GRAPH ?placeGraph { ?p kg:concernsPlace ?where } ?placeGraph prov:hadPrimarySource ?s3 }
+             OPTIONAL { GRAPH ?themeGraph { ?p kg:theme ?t } ?themeGraph prov:hadPrimarySource ?s4 }
+           } GROUP BY ?p""",
+    )
+    missing = {
+        str(r["p"]).rsplit("/", 1)[1]: [k for k in ("partner", "date", "place", "theme") if r.get(k) is None]
+        for r in rows
+    }
+    assert {p: m for p, m in missing.items() if m} == {}
+    assert len(rows) >= DOCUMENTED_JOINT_PROJECTS
+    ended_before_2019 = select(
+        bundle_store,
+        """SELECT ?p WHERE { ?p a kg:JointProject ; schema:endDate ?end
+             FILTER (xsd:integer(SUBSTR(STR(?end), 1, 4)) < 2019) }""",
+    )
+    assert ended_before_2019 == []
+
+
+def test_partners_with_a_role_are_partners_and_grants_name_funder_and_currency(
+    bundle_store: EmbeddedStore,
+) -> None:
+    rows = select(
+        bundle_store,
+        """SELECT ?p ?who WHERE { ?p kg:fundingPartner|kg:accountablePartner|kg:implementingPartner ?who
+             FILTER NOT EXISTS { ?p kg:partner ?who } }""",
+    )
+    assert rows == []
+    grants = select(
+        bundle_store,
+        """SELECT ?g ?value ?currency WHERE { GRAPH ?graph { ?grant a schema:MonetaryGrant ; schema:funder ?f ;
+             schema:fundedItem ?p ; schema:amount [ schema:value ?value ; schema:currency ?currency ] } }""",
+        graph=GRAPH["iki-ecosystem-based-adaptation-central-asia"],
+    )
+    assert [(float(str(r["value"])), str(r["currency"])) for r in grants] == [(6500000.0, "EUR")]
+
+
+def test_agreements_have_two_parties_and_a_date(bundle_store: EmbeddedStore) -> None:
+    rows = select(
+        bundle_store,
+        """SELECT ?a (COUNT(DISTINCT ?party) AS ?parties) (SAMPLE(?d) AS ?date) WHERE {
+             ?a a kg:Agreement ; kg:party ?party . OPTIONAL { ?a schema:legislationDate ?d } } GROUP BY ?a""",
+    )
+    assert rows, "the 2024 Kazakhstan-Kyrgyzstan snow leopard memorandum is an agreement"
+    assert all(int(str(r["parties"])) >= 2 and r.get("date") is not None for r in rows)

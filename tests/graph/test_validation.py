@@ -36,11 +36,21 @@ def test_foaf_data_in_a_fresh_graph_is_accepted_with_a_warning(tmp_path: Path) -
     assert "does not say where its statements come from" in warning.message
 
 
-def test_the_shipped_dataset_conforms_with_two_known_warnings(bundle_store: EmbeddedStore) -> None:
+def test_the_shipped_dataset_conforms_with_known_warnings(bundle_store: EmbeddedStore) -> None:
+    """The warnings are protected areas whose establishment date no source here gives (the
+    areas that the project and agreement sources of issue 19 name in passing); Alatai and
+    Padysha-Ata, warned about before, have dates from the lists of protected areas."""
     report = Validator().validate(validation_graph(bundle_store))
     assert report.conforms
-    assert report.counts() == {"Violation": 0, "Warning": 2, "Info": 0}
-    assert {str(r.focus_node).rsplit("/", 1)[1] for r in report.warnings} == {"alatai", "padysha-ata"}
+    assert {str(r.focus_node).rsplit("/", 1)[1] for r in report.warnings} == {
+        "kan-achuu",
+        "kolsay-kolderi",
+        "almaty-reserve",
+        "ile-alatau",
+        "chon-kemin",
+        "shamshy-tuyuk",
+    }
+    assert report.counts() == {"Violation": 0, "Warning": 6, "Info": 0}
 
 
 def test_every_named_graph_of_data_is_marked_and_described(bundle_store: EmbeddedStore) -> None:
