@@ -374,13 +374,16 @@ def serve(
                     highlight=False,
                 )
             server = OxigraphServer(settings.store_dir, pid_file=pid_file)
+            began = time.monotonic()
             server.start().supervise()
+            engine_start_s = round(time.monotonic() - began, 3)
             settings = settings.model_copy(
                 update={
                     "store_url": server.query_url,
                     "store_update_url": server.update_url,
                     "store_graph_store_url": server.graph_store_url,
                     "engine_pid_file": pid_file,
+                    "engine_start_s": engine_start_s,
                 }
             )
             console.print(

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     service_allow: str = ""
     service_timeout_s: float = 10.0
     engine_pid_file: Path | None = None
+    engine_start_s: float | None = None  # how long the supervised engine took to start (serve sets it)
     tokens_file: Path | None = None
     anonymous_queries: bool = True
     max_copy_quads: int = 200_000

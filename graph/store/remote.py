@@ -43,6 +43,7 @@ from .terms import from_oxigraph, to_oxigraph
 __all__ = ["Auth", "RemoteStore"]
 
 _BATCH = 5_000  # quads per INSERT DATA request
+_RESENDS = 3  # how many times a query whose connection was lost is sent again while the engine restarts
 _NO_GRAPH = "urn:ilbirs:no-graph"  # names an empty graph, for an empty default graph or dataset
 
 
@@ -299,14 +300,16 @@ class RemoteStore:
         ``aio_http.EngineClient`` per event loop, its connections kept open). A query past
         ``timeout_s`` is given up 2 s later and stopped as :meth:`execute` stops it (in a
         thread); while the engine restarts, a refused connection is tried again for
-        ``retry_s`` seconds."""
+        ``retry_s`` seconds, and so is one whose connection was lost (a query may be sent
+        again; never an update)."""
         assert self.executes_async(form)
         # The form urlencode writes (quote_plus), written directly: urlencode cost 18 us a query.
         union = f"&{quote_plus(self.union_parameter)}=true" if self.union_parameter else ""
         body = f"query={quote_plus(query, safe='')}{union}".encode("ascii")
         client = self._client()
         started = time.monotonic()
-        refused_until = started + self.retry_s
+        retry_until: float | None = None  # retry_s after the first failure
+        resent = 0
         while True:
             try:
                 async with asyncio.timeout(timeout_s + 2):
@@ -317,12 +320,16 @@ class RemoteStore:
             except TimeoutError as exc:
                 stopped = await asyncio.to_thread(self._stop_runaway)
                 raise QueryTimeoutError(self._timed_out(timeout_s, stopped=stopped)) from exc
-            except ConnectionRefusedError as exc:
-                if time.monotonic() < refused_until:  # the engine is restarting
+            except ConnectionError as exc:  # refused, reset, closed before a whole answer
+                retry_until = retry_until or time.monotonic() + self.retry_s
+                lost = not isinstance(exc, ConnectionRefusedError)
+                if time.monotonic() < retry_until and (not lost or resent < _RESENDS):
+                    resent += 1 if lost else 0  # the engine is restarting: a query is sent again
+                    client.close()
                     await asyncio.sleep(0.05)
                     continue
                 raise StoreError(f"cannot reach {self.query_url}: {exc}") from exc
-            except OSError as exc:  # ConnectionError included
+            except OSError as exc:
                 raise StoreError(f"cannot reach {self.query_url}: {exc}") from exc
         if not 200 <= status < 300:
             detail = data.decode("utf-8", "replace")[:500]

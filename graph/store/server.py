@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import socket
@@ -85,23 +86,52 @@ def oxigraph_command() -> str:
     return found
 
 
-def stop_engine(pid_file: Path) -> bool:
-    """Kill the supervised ``oxigraph serve`` whose PID ``pid_file`` holds; its supervisor
-    (:meth:`OxigraphServer.supervise`) starts it again. Returns whether a process was killed.
+def stop_engine(pid_file: Path, *, wait_s: float = 10.0) -> bool:
+    """Kill the supervised ``oxigraph serve`` whose PID ``pid_file`` holds, and wait (at most
+    ``wait_s`` seconds) until it has ended; its supervisor (:meth:`OxigraphServer.supervise`)
+    starts it again. Returns whether a process was killed.
 
     Oxigraph checks its time limit only between the solutions it writes: a query that computes
     long without writing any (an aggregate over a huge join) runs on after the limit, and
     killing the process is the one way to stop it. Its store is crash-safe (RocksDB), and the
     caller holds the write lock, so no Ilbirs write is cut.
+
+    Why wait: a killed process frees its memory before it closes its sockets, and meanwhile
+    its listening socket still completes connections, which are reset when it closes. Once
+    this returns, a new connection is either refused (the engine is restarting: try again) or
+    reaches the new engine.
     """
     pid = _engine_in(pid_file)
     if pid is None:
         return False
     try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return False
+        ended = os.pidfd_open(pid)
+    except OSError:  # ended already, or no pidfd (Linux < 5.3): /proc is polled instead
+        ended = -1
+    try:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return False
+        if ended >= 0:
+            select.select([ended], [], [], wait_s)  # readable once it has ended
+        else:
+            deadline = time.monotonic() + wait_s
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+    finally:
+        if ended >= 0:
+            os.close(ended)
     return True
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (an ended process waiting for its parent, a zombie, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def _parent_of(pid: int) -> int | None:
