@@ -26,6 +26,7 @@ def build_remote_store(settings: Settings) -> RemoteStore:
         engine_pid_file=settings.engine_pid_file,
         graph_store_url=settings.store_graph_store_url,
         retry_s=_restart_window(settings),
+        engine_socket=settings.engine_socket,
     )
 
 

@@ -20,10 +20,12 @@ never replayed, so it always goes on a new connection and its failure is a
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from ilbirs.graph.errors import LimitError, QueryError, QueryTimeoutError, StoreError
@@ -43,15 +45,33 @@ _LOST = (
 _RESENDS = 3
 
 
+class _Connected(http.client.HTTPConnection):
+    """An HTTP connection whose socket ``connect`` opens (an isolated engine's broker)."""
+
+    def __init__(self, netloc: str, *, connect: Callable[[], socket.socket], timeout: float) -> None:
+        super().__init__(netloc, timeout=timeout)
+        self._open_socket = connect
+
+    def connect(self) -> None:
+        self.sock = self._open_socket()
+        self.sock.settimeout(self.timeout)
+
+
 class SparqlHttp:
     """POST forms to SPARQL endpoints, with ``headers`` (authorization) on every request, or
-    with HTTP Digest as ``digest`` (user, password)."""
+    with HTTP Digest as ``digest`` (user, password); ``connect``, if given, opens every
+    connection (an isolated engine, :mod:`~ilbirs.graph.store.isolation`)."""
 
     def __init__(
-        self, headers: dict[str, str] | None = None, *, digest: tuple[str, str] | None = None
+        self,
+        headers: dict[str, str] | None = None,
+        *,
+        digest: tuple[str, str] | None = None,
+        connect: Callable[[], socket.socket] | None = None,
     ) -> None:
         self.headers = dict(headers or {})
         self.digest = digest
+        self.connect = connect
         self._local = threading.local()
         self._open: set[http.client.HTTPConnection] = set()  # of every thread, to close them
         self._lock = threading.Lock()
@@ -70,8 +90,11 @@ class SparqlHttp:
         pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
         conn = pool.get((scheme, netloc))
         if conn is None:
-            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            conn = kind(netloc, timeout=timeout)
+            if self.connect is not None:
+                conn = _Connected(netloc, connect=self.connect, timeout=timeout)
+            else:
+                kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+                conn = kind(netloc, timeout=timeout)
             pool[(scheme, netloc)] = conn
             with self._lock:
                 self._open.add(conn)

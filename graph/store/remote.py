@@ -35,6 +35,7 @@ from .aio_http import EngineClient
 from .base import Bindings, QueryDataset, RawResult, Row, Triple, bind_update, bind_values, with_dataset
 from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of
 from .http import SparqlHttp
+from .isolation import engine_connector
 from .lock import WriteLock
 from .results import read_graph, read_solutions
 from .server import stop_engine
@@ -102,7 +103,8 @@ class RemoteStore:
     :func:`~ilbirs.graph.store.server.stop_engine`); meanwhile requests that cannot connect
     are tried again for ``retry_s`` seconds. ``graph_store_url``, the engine's Graph Store
     Protocol endpoint, is how files load when it is given (one request per graph), else by
-    ``INSERT`` batches.
+    ``INSERT`` batches. ``engine_socket`` names the broker of an engine in its own network
+    namespace (:mod:`~ilbirs.graph.store.isolation`): every connection is opened through it.
     """
 
     kind = "sparql-http"
@@ -122,6 +124,7 @@ class RemoteStore:
         engine_pid_file: Path | None = None,
         retry_s: float = 0.0,
         graph_store_url: str | None = None,
+        engine_socket: Path | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
@@ -148,7 +151,10 @@ class RemoteStore:
         elif self.auth.kind == "bearer":
             headers["Authorization"] = f"Bearer {self.auth.token}"
         digest = (self.auth.user or "", self.auth.password or "") if self.auth.kind == "digest" else None
-        self._http = SparqlHttp(headers, digest=digest)
+        if engine_socket is not None and graph_store_url is not None:
+            raise ValueError("an isolated engine loads files by INSERT: no graph_store_url")
+        self._connect = engine_connector(engine_socket) if engine_socket is not None else None
+        self._http = SparqlHttp(headers, digest=digest, connect=self._connect)
         self._clients: dict[asyncio.AbstractEventLoop, EngineClient] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -343,7 +349,9 @@ class RemoteStore:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = EngineClient(self.query_url, self._http.headers)
+            client = self._clients[loop] = EngineClient(
+                self.query_url, self._http.headers, connect=self._connect
+            )
         return client
 
     async def aclose(self) -> None:
