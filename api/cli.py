@@ -335,6 +335,7 @@ def serve(
 
     import uvicorn
 
+    from ilbirs.graph.store.isolation import isolation_prefix
     from ilbirs.graph.store.server import stop_left_over
 
     from .http_protocol import NoDelayHTTPProtocol
@@ -373,20 +374,42 @@ def serve(
                     f"stopped the Oxigraph server (PID {left}) a killed `ilbirs serve` had left running",
                     highlight=False,
                 )
-            server = OxigraphServer(settings.store_dir, pid_file=pid_file)
+            # The engine has no authentication: in a network namespace of its own, only this
+            # user's processes reach it (through a 0600 Unix socket); else any local one can.
+            isolation = isolation_prefix() if settings.engine_isolation else None
+            socket_path = settings.data_dir / "engine.sock" if isolation else None
+            server = OxigraphServer(
+                settings.store_dir, pid_file=pid_file, isolation=isolation, socket_path=socket_path
+            )
+            began = time.monotonic()
             server.start().supervise()
+            engine_start_s = round(time.monotonic() - began, 3)
             settings = settings.model_copy(
                 update={
                     "store_url": server.query_url,
                     "store_update_url": server.update_url,
-                    "store_graph_store_url": server.graph_store_url,
+                    # An isolated engine loads files by INSERT, through the Unix socket.
+                    "store_graph_store_url": None if isolation else server.graph_store_url,
                     "engine_pid_file": pid_file,
+                    "engine_start_s": engine_start_s,
+                    "engine_socket": socket_path,
                 }
             )
-            console.print(
-                f"embedded store: Oxigraph server on {settings.store_dir} ({server.base_url})",
-                highlight=False,
-            )
+            if socket_path is not None:
+                console.print(
+                    f"embedded store: Oxigraph server on {settings.store_dir}, in a network namespace "
+                    f"of its own: only this user's processes reach it, through {socket_path}",
+                    highlight=False,
+                )
+            else:
+                why = "turned off" if not settings.engine_isolation else "not allowed on this host"
+                console.print(
+                    f"[bold yellow]warning:[/] embedded store: Oxigraph server on {settings.store_dir} "
+                    f"({server.base_url}) without authentication: any local user or process can read "
+                    f"and write it (network namespace isolation {why}). Serve from a dedicated host or "
+                    "container, or from an engine with authentication (--store, ILBIRS_STORE_AUTH).",
+                    highlight=False,
+                )
         loaded = ensure_bundle(build_remote_store(settings))
         if loaded:
             console.print(

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     service_allow: str = ""
     service_timeout_s: float = 10.0
     engine_pid_file: Path | None = None
+    engine_start_s: float | None = None  # how long the supervised engine took to start (serve sets it)
+    engine_socket: Path | None = None  # the isolated engine's broker (serve sets it)
+    engine_isolation: bool = True  # run the supervised engine in a network namespace of its own
     tokens_file: Path | None = None
     anonymous_queries: bool = True
     max_copy_quads: int = 200_000

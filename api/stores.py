@@ -25,8 +25,22 @@ def build_remote_store(settings: Settings) -> RemoteStore:
         lock_path=settings.lock_path,
         engine_pid_file=settings.engine_pid_file,
         graph_store_url=settings.store_graph_store_url,
-        retry_s=5.0 if settings.engine_pid_file else 0.0,  # a supervised engine comes back in < 1 s
+        retry_s=_restart_window(settings),
+        engine_socket=settings.engine_socket,
     )
+
+
+def _restart_window(settings: Settings) -> float:
+    """How long a request waits for a supervised engine to come back (0: not supervised): its
+    start time twice (the supervisor notices within 0.1 s, RocksDB may have more to recover
+    after a kill), plus 5 s.
+
+    >>> _restart_window(Settings(engine_pid_file="e.pid", engine_start_s=0.1))
+    5.2
+    """
+    if settings.engine_pid_file is None:
+        return 0.0
+    return 5.0 + 2 * (settings.engine_start_s or 0.0)
 
 
 def open_store(settings: Settings) -> Store:

@@ -10,17 +10,22 @@ answers every other urllib request's 401 (rdflib's among them) with a ValueError
 
 A connection the engine closed while idle (it restarted, or dropped a keep-alive) is found
 when a request on it fails before any answer: a query is then sent again once, on a new
-connection. An update is never sent again (it may have been applied), so it always goes on a
-new connection.
+connection. While a supervised engine restarts (``retry_s``), a query whose connection is lost
+or refused is sent again until the engine is back; an update is sent again only when its
+connection was refused (then it never reached the engine): one that may have been applied is
+never replayed, so it always goes on a new connection and its failure is a
+:class:`StoreError`.
 """
 
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from ilbirs.graph.errors import LimitError, QueryError, QueryTimeoutError, StoreError
@@ -28,18 +33,45 @@ from ilbirs.graph.errors import LimitError, QueryError, QueryTimeoutError, Store
 __all__ = ["SparqlHttp"]
 
 _CHUNK = 1 << 16
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+#: The connection went before a whole answer came: the engine closed it or ended.
+_LOST = (
+    http.client.RemoteDisconnected,
+    http.client.IncompleteRead,
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+)
+#: How many times a query whose connection was lost is sent again while the engine restarts.
+_RESENDS = 3
+
+
+class _Connected(http.client.HTTPConnection):
+    """An HTTP connection whose socket ``connect`` opens (an isolated engine's broker)."""
+
+    def __init__(self, netloc: str, *, connect: Callable[[], socket.socket], timeout: float) -> None:
+        super().__init__(netloc, timeout=timeout)
+        self._open_socket = connect
+
+    def connect(self) -> None:
+        self.sock = self._open_socket()
+        self.sock.settimeout(self.timeout)
 
 
 class SparqlHttp:
     """POST forms to SPARQL endpoints, with ``headers`` (authorization) on every request, or
-    with HTTP Digest as ``digest`` (user, password)."""
+    with HTTP Digest as ``digest`` (user, password); ``connect``, if given, opens every
+    connection (an isolated engine, :mod:`~ilbirs.graph.store.isolation`)."""
 
     def __init__(
-        self, headers: dict[str, str] | None = None, *, digest: tuple[str, str] | None = None
+        self,
+        headers: dict[str, str] | None = None,
+        *,
+        digest: tuple[str, str] | None = None,
+        connect: Callable[[], socket.socket] | None = None,
     ) -> None:
         self.headers = dict(headers or {})
         self.digest = digest
+        self.connect = connect
         self._local = threading.local()
         self._open: set[http.client.HTTPConnection] = set()  # of every thread, to close them
         self._lock = threading.Lock()
@@ -58,8 +90,11 @@ class SparqlHttp:
         pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
         conn = pool.get((scheme, netloc))
         if conn is None:
-            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            conn = kind(netloc, timeout=timeout)
+            if self.connect is not None:
+                conn = _Connected(netloc, connect=self.connect, timeout=timeout)
+            else:
+                kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+                conn = kind(netloc, timeout=timeout)
             pool[(scheme, netloc)] = conn
             with self._lock:
                 self._open.add(conn)
@@ -94,8 +129,9 @@ class SparqlHttp:
         :raises QueryError: the engine refused the request (400), with its words.
         :raises QueryTimeoutError: no answer within ``timeout`` seconds.
         :raises LimitError: the answer is larger than ``max_bytes``.
-        :raises StoreError: the engine cannot be reached (a refused connection is tried again
-            for ``retry_s`` seconds: the engine is restarting), or failed.
+        :raises StoreError: the engine cannot be reached, or failed. For ``retry_s`` seconds
+            after a first failure (the engine is restarting) a refused connection is tried
+            again, and so is a lost one when the request is ``idempotent`` (a query).
         """
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -107,8 +143,8 @@ class SparqlHttp:
         }
         if self.digest is not None:
             return self._post_digest(url, body, headers, timeout=timeout, what=what, max_bytes=max_bytes)
-        deadline = time.monotonic() + retry_s
-        resent = False
+        deadline: float | None = None  # retry_s after the first failure
+        resent = 0
         if not idempotent:  # an update goes on a new connection: one found closed could not be retried
             self._drop(parts.scheme, parts.netloc)
         while True:
@@ -124,15 +160,21 @@ class SparqlHttp:
             except TimeoutError as exc:
                 self._drop(parts.scheme, parts.netloc)
                 raise QueryTimeoutError(f"{url} did not answer within {timeout:g} s") from exc
-            except _STALE as exc:
+            except _LOST as exc:
                 self._drop(parts.scheme, parts.netloc)
-                if reused and idempotent and not resent:
-                    resent = True  # the engine had closed the idle connection: once more, on a new one
+                deadline = deadline or time.monotonic() + retry_s
+                if idempotent and reused and not resent:
+                    resent += 1  # the engine had closed the idle connection: once more, on a new one
+                    continue
+                if idempotent and resent < _RESENDS and time.monotonic() < deadline:
+                    resent += 1  # the engine went away (restarting): a query is sent again
+                    time.sleep(0.05)
                     continue
                 raise StoreError(f"cannot reach {url}: {exc}") from exc
             except ConnectionRefusedError as exc:
                 self._drop(parts.scheme, parts.netloc)
-                if time.monotonic() < deadline:
+                deadline = deadline or time.monotonic() + retry_s
+                if time.monotonic() < deadline:  # it never reached the engine: sent again, update or not
                     time.sleep(0.05)
                     continue
                 raise StoreError(f"cannot reach {url}: {exc}") from exc

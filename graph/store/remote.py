@@ -35,6 +35,7 @@ from .aio_http import EngineClient
 from .base import Bindings, QueryDataset, RawResult, Row, Triple, bind_update, bind_values, with_dataset
 from .formats import EXPORT_FORMATS, QUAD_FORMATS, format_of
 from .http import SparqlHttp
+from .isolation import engine_connector
 from .lock import WriteLock
 from .results import read_graph, read_solutions
 from .server import stop_engine
@@ -43,6 +44,7 @@ from .terms import from_oxigraph, to_oxigraph
 __all__ = ["Auth", "RemoteStore"]
 
 _BATCH = 5_000  # quads per INSERT DATA request
+_RESENDS = 3  # how many times a query whose connection was lost is sent again while the engine restarts
 _NO_GRAPH = "urn:ilbirs:no-graph"  # names an empty graph, for an empty default graph or dataset
 
 
@@ -101,7 +103,8 @@ class RemoteStore:
     :func:`~ilbirs.graph.store.server.stop_engine`); meanwhile requests that cannot connect
     are tried again for ``retry_s`` seconds. ``graph_store_url``, the engine's Graph Store
     Protocol endpoint, is how files load when it is given (one request per graph), else by
-    ``INSERT`` batches.
+    ``INSERT`` batches. ``engine_socket`` names the broker of an engine in its own network
+    namespace (:mod:`~ilbirs.graph.store.isolation`): every connection is opened through it.
     """
 
     kind = "sparql-http"
@@ -121,6 +124,7 @@ class RemoteStore:
         engine_pid_file: Path | None = None,
         retry_s: float = 0.0,
         graph_store_url: str | None = None,
+        engine_socket: Path | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
@@ -147,7 +151,10 @@ class RemoteStore:
         elif self.auth.kind == "bearer":
             headers["Authorization"] = f"Bearer {self.auth.token}"
         digest = (self.auth.user or "", self.auth.password or "") if self.auth.kind == "digest" else None
-        self._http = SparqlHttp(headers, digest=digest)
+        if engine_socket is not None and graph_store_url is not None:
+            raise ValueError("an isolated engine loads files by INSERT: no graph_store_url")
+        self._connect = engine_connector(engine_socket) if engine_socket is not None else None
+        self._http = SparqlHttp(headers, digest=digest, connect=self._connect)
         self._clients: dict[asyncio.AbstractEventLoop, EngineClient] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -299,14 +306,16 @@ class RemoteStore:
         ``aio_http.EngineClient`` per event loop, its connections kept open). A query past
         ``timeout_s`` is given up 2 s later and stopped as :meth:`execute` stops it (in a
         thread); while the engine restarts, a refused connection is tried again for
-        ``retry_s`` seconds."""
+        ``retry_s`` seconds, and so is one whose connection was lost (a query may be sent
+        again; never an update)."""
         assert self.executes_async(form)
         # The form urlencode writes (quote_plus), written directly: urlencode cost 18 us a query.
         union = f"&{quote_plus(self.union_parameter)}=true" if self.union_parameter else ""
         body = f"query={quote_plus(query, safe='')}{union}".encode("ascii")
         client = self._client()
         started = time.monotonic()
-        refused_until = started + self.retry_s
+        retry_until: float | None = None  # retry_s after the first failure
+        resent = 0
         while True:
             try:
                 async with asyncio.timeout(timeout_s + 2):
@@ -317,12 +326,16 @@ class RemoteStore:
             except TimeoutError as exc:
                 stopped = await asyncio.to_thread(self._stop_runaway)
                 raise QueryTimeoutError(self._timed_out(timeout_s, stopped=stopped)) from exc
-            except ConnectionRefusedError as exc:
-                if time.monotonic() < refused_until:  # the engine is restarting
+            except ConnectionError as exc:  # refused, reset, closed before a whole answer
+                retry_until = retry_until or time.monotonic() + self.retry_s
+                lost = not isinstance(exc, ConnectionRefusedError)
+                if time.monotonic() < retry_until and (not lost or resent < _RESENDS):
+                    resent += 1 if lost else 0  # the engine is restarting: a query is sent again
+                    client.close()
                     await asyncio.sleep(0.05)
                     continue
                 raise StoreError(f"cannot reach {self.query_url}: {exc}") from exc
-            except OSError as exc:  # ConnectionError included
+            except OSError as exc:
                 raise StoreError(f"cannot reach {self.query_url}: {exc}") from exc
         if not 200 <= status < 300:
             detail = data.decode("utf-8", "replace")[:500]
@@ -336,7 +349,9 @@ class RemoteStore:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = EngineClient(self.query_url, self._http.headers)
+            client = self._clients[loop] = EngineClient(
+                self.query_url, self._http.headers, connect=self._connect
+            )
         return client
 
     async def aclose(self) -> None:

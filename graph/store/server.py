@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import socket
@@ -15,10 +16,15 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from ilbirs.graph.errors import StoreError
+
+from . import isolation
+from .isolation import engine_connector
 
 __all__ = [
     "OxigraphServer",
@@ -31,6 +37,9 @@ __all__ = [
 ]
 
 
+_BROKER = Path(isolation.__file__)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
@@ -38,8 +47,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_answers(process: subprocess.Popen[bytes], url: str, wait_s: float, *, name: str) -> None:
-    """Wait until ``url`` answers 200, while ``process`` runs.
+def wait_until_answers(
+    process: subprocess.Popen[bytes],
+    url: str,
+    wait_s: float,
+    *,
+    name: str,
+    connect: Callable[[], socket.socket] | None = None,
+) -> None:
+    """Wait until ``url`` answers 200, while ``process`` runs (reached through ``connect``,
+    if given: an isolated engine).
 
     :raises StoreError: the process exited, or ``url`` did not answer within ``wait_s`` seconds.
     """
@@ -49,11 +66,22 @@ def wait_until_answers(process: subprocess.Popen[bytes], url: str, wait_s: float
             err = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
             raise StoreError(f"{name} exited with {process.returncode}: {err[-500:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+            if connect is None:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            else:
+                parts = urlsplit(url)
+                with connect() as sock:
+                    sock.settimeout(2)
+                    sock.sendall(
+                        f"GET {parts.path}?{parts.query} HTTP/1.0\r\nHost: {parts.netloc}\r\n\r\n".encode()
+                    )
+                    if sock.recv(64).startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")):
+                        return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise StoreError(f"{name} did not answer on {url} within {wait_s} s")
 
 
@@ -85,23 +113,52 @@ def oxigraph_command() -> str:
     return found
 
 
-def stop_engine(pid_file: Path) -> bool:
-    """Kill the supervised ``oxigraph serve`` whose PID ``pid_file`` holds; its supervisor
-    (:meth:`OxigraphServer.supervise`) starts it again. Returns whether a process was killed.
+def stop_engine(pid_file: Path, *, wait_s: float = 10.0) -> bool:
+    """Kill the supervised ``oxigraph serve`` whose PID ``pid_file`` holds, and wait (at most
+    ``wait_s`` seconds) until it has ended; its supervisor (:meth:`OxigraphServer.supervise`)
+    starts it again. Returns whether a process was killed.
 
     Oxigraph checks its time limit only between the solutions it writes: a query that computes
     long without writing any (an aggregate over a huge join) runs on after the limit, and
     killing the process is the one way to stop it. Its store is crash-safe (RocksDB), and the
     caller holds the write lock, so no Ilbirs write is cut.
+
+    Why wait: a killed process frees its memory before it closes its sockets, and meanwhile
+    its listening socket still completes connections, which are reset when it closes. Once
+    this returns, a new connection is either refused (the engine is restarting: try again) or
+    reaches the new engine.
     """
     pid = _engine_in(pid_file)
     if pid is None:
         return False
     try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return False
+        ended = os.pidfd_open(pid)
+    except OSError:  # ended already, or no pidfd (Linux < 5.3): /proc is polled instead
+        ended = -1
+    try:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return False
+        if ended >= 0:
+            select.select([ended], [], [], wait_s)  # readable once it has ended
+        else:
+            deadline = time.monotonic() + wait_s
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+    finally:
+        if ended >= 0:
+            os.close(ended)
     return True
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (an ended process waiting for its parent, a zombie, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def _parent_of(pid: int) -> int | None:
@@ -146,6 +203,8 @@ def stop_left_over(pid_file: Path, location: Path, *, wait_s: float = 10.0) -> i
     if pid is None:
         return None
     parent = _parent_of(pid)
+    if parent is not None and str(_BROKER).encode() in _cmdline(parent):
+        parent = _parent_of(parent)  # an isolated engine: its broker's parent is the supervisor
     supervisor = _cmdline(parent) if parent is not None else []
     if b"serve" in supervisor and any(b"ilbirs" in part for part in supervisor):
         raise StoreError(f"another `ilbirs serve` (PID {parent}) serves {location}: stop it first")
@@ -166,8 +225,13 @@ class OxigraphServer:
     """An ``oxigraph serve`` process: started by ``start()`` (or ``with``), stopped by ``stop()``.
 
     ``location`` ``None`` serves an in-memory store. ``timeout_s`` is the server's own query
-    time limit. ``pid_file``, if given, holds the PID of the running process (for
+    time limit. ``pid_file``, if given, holds the PID of the running engine (for
     :func:`stop_engine`); :meth:`supervise` restarts the process whenever it ends.
+
+    ``isolation`` (an :func:`~ilbirs.graph.store.isolation.isolation_prefix`) runs the engine
+    in a network namespace of its own, reached only through the Unix socket ``socket_path``
+    (:attr:`connect` opens a connection): no other local user can reach it. The URLs then name
+    the engine's port inside that namespace.
     """
 
     def __init__(
@@ -177,11 +241,18 @@ class OxigraphServer:
         port: int | None = None,
         timeout_s: int | None = None,
         pid_file: Path | None = None,
+        isolation: list[str] | None = None,
+        socket_path: Path | None = None,
     ) -> None:
+        if (isolation is None) != (socket_path is None):
+            raise ValueError("an isolated engine needs both isolation and socket_path")
         self.location = location
         self.port = port or free_port()
         self.timeout_s = timeout_s
         self.pid_file = pid_file
+        self.isolation = isolation
+        self.socket_path = socket_path
+        self.connect = engine_connector(socket_path) if socket_path is not None else None
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self._stopping = threading.Event()
@@ -214,18 +285,38 @@ class OxigraphServer:
             args += ["--location", str(self.location)]
         if self.timeout_s is not None:
             args += ["--timeout-s", str(self.timeout_s)]
-        self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
+        engine_pid = None
+        if self.isolation is None:
+            self.process = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            )
+            engine_pid = self.process.pid
+        else:
+            # The file, not the module: importing the ilbirs package would add 0.5 s to each start.
+            broker = [sys.executable, "-I", str(_BROKER), str(self.socket_path)]
+            self.process = subprocess.Popen(
+                [*self.isolation, *broker, str(self.port), "--", *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            assert self.process.stdout is not None
+            with self.process.stdout:
+                first = self.process.stdout.readline()  # the broker prints the engine's PID
+            engine_pid = int(first) if first.strip().isdigit() else None
         try:
             wait_until_answers(
-                self.process, self.query_url + "?query=ASK%7B%7D", wait_s, name="oxigraph serve"
+                self.process,
+                self.query_url + "?query=ASK%7B%7D",
+                wait_s,
+                name="oxigraph serve",
+                connect=self.connect,
             )
         except StoreError:
             stop_process(self.process)
             raise
         if self.pid_file is not None:
-            self.pid_file.write_text(f"{self.process.pid}\n")
+            self.pid_file.write_text(f"{engine_pid}\n")
         return self
 
     def supervise(self, *, every_s: float = 0.1) -> threading.Thread:
