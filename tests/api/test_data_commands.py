@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
@@ -17,6 +18,8 @@ from ilbirs.graph.store import OxigraphServer
 from .test_cli import run
 
 SOURCES = sorted((data_dir() / "sources").glob("*.trig"))
+#: The quads the shipped sources hold, as Oxigraph's own parser counts them.
+SOURCE_QUADS = sum(1 for path in SOURCES for _ in ox.parse(path=str(path), format=ox.RdfFormat.TRIG))
 PLACE = ontology_dir() / "place.ttl"
 
 
@@ -33,7 +36,7 @@ def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]
 def test_load_reports_quads_and_rate(where: list[str]) -> None:
     result = run("load", *map(str, SOURCES), *where)
     assert result.returncode == 0, result.stderr
-    assert "loaded 893 quads from 29 file(s)" in result.stderr
+    assert f"loaded {SOURCE_QUADS} quads from {len(SOURCES)} file(s)" in result.stderr
     assert "quads/s" in result.stderr
 
 
@@ -75,7 +78,7 @@ def test_backup_and_restore_give_back_the_same_quads(where: list[str], tmp_path:
     after = quads_without_bnode_labels(run("export", "--format", "nquads", *fresh).stdout)
     assert f"restored {len(before)} quads" in restored.stderr
     log = [line for line in before if line.endswith("<https://w3id.org/ilbirs/graph/system> .")]
-    assert before == after and len(before) - len(log) == 893
+    assert before == after and len(before) - len(log) == SOURCE_QUADS
     assert any("ilbirs load" in line for line in log)  # the load was logged, and travels with the backup
     refused = run("restore", str(tmp_path / "backup"), *fresh)
     assert refused.returncode == 2 and "not empty" in refused.stderr
