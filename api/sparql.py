@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import parse_qsl
 
+import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from rdflib import URIRef
@@ -36,7 +37,7 @@ from ilbirs.graph.store import Store
 from ilbirs.graph.store.base import QueryDataset
 from ilbirs.graph.store.results import GRAPH_TYPES, RESULT_TYPES, convert
 from ilbirs.graph.validation import report_graph, report_json
-from ilbirs.graph.writes import InvalidChangeError, update_change, write
+from ilbirs.graph.writes import InvalidChangeError, WriteOutcome, update_change, write
 
 from .auth import require
 from .cache import ResponseCache, VersionClock, etag_for, request_key, wants_fresh
@@ -450,15 +451,32 @@ async def run_write(
     if source is not None and not ABSOLUTE_IRI.match(source):
         raise ProblemError(400, "Invalid request", f"`source` must be an absolute IRI, not {source[:100]!r}")
     store: Store = request.app.state.store
+    state = request.app.state
+
+    def follow(outcome: WriteOutcome) -> None:
+        """Bring the index up to the new version, then tell the workers (under the write lock:
+        the host's next write finds the index current, and readers that saw the new version
+        wait for this rather than rebuild the index: ``Search.ensure_current``)."""
+        record = outcome.record
+        assert record is not None
+        quads = outcome.change.added | outcome.change.removed
+        try:
+            state.search.refresh(store, quads, record.version, record=record.iri)
+        except (sqlite3.Error, IlbirsError):  # the write stands; the index, behind, is rebuilt
+            _log.exception("the index was not refreshed after the write of version %s", record.version)
+        state.version_clock.wrote(record.version)
+
+    writing = partial(
+        write,
+        store,
+        change,
+        actor=token.name,
+        reason=reason,
+        source=URIRef(source) if source else None,
+        applied=follow,
+    )
     try:
-        outcome = await run_in_threadpool(
-            write,
-            store,
-            change,
-            actor=token.name,
-            reason=reason,
-            source=URIRef(source) if source else None,
-        )
+        outcome = await anyio.to_thread.run_sync(writing, limiter=_write_turns(request))
     except InvalidChangeError as exc:
         return _invalid(request, exc)
     except ConflictError as exc:
@@ -466,15 +484,6 @@ async def run_write(
             409, "Conflict", f"other writers kept changing the store; send it again ({exc})"
         ) from exc
     record = outcome.record
-    if record is not None:
-        request.app.state.version_clock.wrote(record.version)
-        quads = outcome.change.added | outcome.change.removed
-        try:
-            await run_in_threadpool(
-                partial(request.app.state.search.refresh, record=record.iri), store, quads, record.version
-            )
-        except (sqlite3.Error, IlbirsError):  # the write stands; the index, behind, is rebuilt
-            _log.exception("the index was not refreshed after the write of version %s", record.version)
     body = {
         "version": record.version if record else None,
         "change": str(record.iri) if record else None,
@@ -486,6 +495,18 @@ async def run_write(
         return Response(status_code=204)
     headers = {"Location": location} if location else None
     return JSONResponse(body, status_code=201 if created else 200, headers=headers)
+
+
+def _write_turns(request: Request) -> anyio.CapacityLimiter:
+    """The app's turns for write threads: one at a time per worker process. The writes of a
+    host take turns under the store's write lock anyway (``writes.write``); those waiting for
+    their turn wait here, on the event loop, and not in threads of the pool the reads need (40
+    threads: 64 waiting writers would hold them all). Made on the first write, on the loop."""
+    state = request.app.state
+    turns: anyio.CapacityLimiter | None = getattr(state, "write_turns", None)
+    if turns is None:
+        turns = state.write_turns = anyio.CapacityLimiter(1)
+    return turns
 
 
 def _invalid(request: Request, exc: InvalidChangeError) -> Response:

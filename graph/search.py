@@ -495,10 +495,20 @@ class Search:
         )
 
     def ensure_current(self, store: Store, version: int) -> None:
-        """Rebuild the index if it is behind the store's ``version`` (or was never built)."""
+        """Rebuild the index if it is behind the store's ``version`` (or was never built).
+
+        An index behind is most often one a write of this host is refreshing: a write brings
+        the index up before it releases the store's write lock (``writes.write``), so this
+        waits for the lock and looks again before rebuilding. (Rebuilding at once, every
+        reader that saw a write's version before its refresh rebuilt the whole index: reads'
+        p99 went from 130 ms to 2.8 s at 2 writes/s on the shipped data.)"""
         current = self.index.version
-        if current is None or current < version:
-            self.rebuild(store, version)
+        if current is not None and current >= version:
+            return
+        with store.write_lock():
+            current = self.index.version
+            if current is None or current < version:
+                self.rebuild(store, version)
 
     def find(
         self,

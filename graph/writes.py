@@ -15,9 +15,10 @@ How the change is found:
 * Graph Store requests: the quads of the graph before and after.
 
 Validation is incremental (``validation.validate_change``) and reads the store through an
-overlay of the change: what the graph *would* be. The change is computed from the version
-the store had when it was read; if another writer moved the store on meanwhile, it is
-computed and validated again (up to three times).
+overlay of the change: what the graph *would* be. Writers take turns under the store's write
+lock, from reading the version to applying the change, so concurrent writes through one host
+never conflict; if a writer through another host moved the store on meanwhile, the change
+is computed and validated again from the new state (up to three times; see ``write``).
 """
 
 from __future__ import annotations
@@ -365,31 +366,50 @@ def write(
     source: URIRef | None = None,
     context: WriteContext | None = None,
     attempts: int = 3,
+    applied: Callable[[WriteOutcome], None] | None = None,
 ) -> WriteOutcome:
     """Compute a change (``make_change`` reads the store as it is now), validate it, and apply
-    it if it conforms; computed again if another writer got in between.
+    it if it conforms.
+
+    Writers take turns: the store's write lock (one per process, shared by the workers of one
+    host through a file) is held from reading the version, through computing and validating
+    the change, to applying it. So a write never conflicts with another made through the
+    same host: each is computed from, validated against and applied to the state the one
+    before it left (two ``INSERT DATA`` of different quads are both accepted; two that are
+    each valid but break a shape together: the second is refused as invalid). A write made
+    meanwhile through another host, which does not share the lock, moves the version on and
+    the version guard refuses the apply: the change is then computed and validated again
+    from the new state (rebased), up to ``attempts`` times in all.
+
+    ``applied`` is called with the outcome of an applied change before the lock is released:
+    what must follow the store before the host's next write does (the search index).
 
     :raises InvalidChangeError: it would break the shapes; nothing was written.
-    :raises ConflictError: other writers kept moving the store on (after ``attempts``).
+    :raises ConflictError: writes through other hosts moved the store on at each of the
+        ``attempts``; nothing was written.
     """
     ctx = context or WriteContext.shipped()
-    for attempt in range(attempts):
-        version = current_version(store)
-        change = make_change()
-        report = check(store, change, ctx)
-        if not report.conforms:
-            raise InvalidChangeError(report)
-        if not change.added and not change.removed:
-            return WriteOutcome(None, change, report)
-        try:
-            record = apply_change(
-                store, change, expected_version=version, actor=actor, reason=reason, source=source
-            )
-        except ConflictError:
-            if attempt == attempts - 1:
-                raise
-            continue
-        except ValueError as exc:  # a blank node removed by value from the default graph
-            raise RefusedError(str(exc)) from exc
-        return WriteOutcome(record, change, report)
+    with store.write_lock():
+        for attempt in range(attempts):
+            version = current_version(store)
+            change = make_change()
+            report = check(store, change, ctx)
+            if not report.conforms:
+                raise InvalidChangeError(report)
+            if not change.added and not change.removed:
+                return WriteOutcome(None, change, report)
+            try:
+                record = apply_change(
+                    store, change, expected_version=version, actor=actor, reason=reason, source=source
+                )
+            except ConflictError:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            except ValueError as exc:  # a blank node removed by value from the default graph
+                raise RefusedError(str(exc)) from exc
+            outcome = WriteOutcome(record, change, report)
+            if applied is not None:
+                applied(outcome)
+            return outcome
     raise AssertionError("unreachable")
