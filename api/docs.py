@@ -155,16 +155,26 @@ GEOJSON_PAGE_EXAMPLE: dict[str, Any] = {
     "features": [
         {
             "type": "Feature",
+            "id": "https://w3id.org/ilbirs/id/protected-area/alatai",
+            "geometry": None,  # no source loaded gives a point or a boundary
+            "properties": {
+                "label": "Alatai State Nature Park",
+                "type": ["https://w3id.org/ilbirs/def/ProtectedArea"],
+                "href": "/api/v1/protected-areas/alatai",
+            },
+        },
+        {
+            "type": "Feature",
             "id": "https://w3id.org/ilbirs/id/protected-area/khan-tengri",
-            "geometry": None,  # no source gives the park's boundary
+            "geometry": {"type": "Point", "coordinates": [79.916667, 42.166667]},  # Wikipedia's point
             "properties": {
                 "label": "Khan-Tengri State Nature Park",
                 "type": ["https://w3id.org/ilbirs/def/ProtectedArea"],
                 "href": "/api/v1/protected-areas/khan-tengri",
             },
-        }
+        },
     ],
-    "numberMatched": 1,
+    "numberMatched": 2,
     "links": [],
 }
 
