@@ -423,6 +423,8 @@ async def _run_update(request: Request, update: str, params: list[tuple[str, str
             max_copy_quads=settings.max_copy_quads,
             base=_endpoint(request),
             max_depth=limits.max_depth,
+            timeout_s=limits.timeout_s,
+            max_rows=limits.max_rows,
         )
 
     return await run_write(request, change, token, params, default_reason="SPARQL Update")

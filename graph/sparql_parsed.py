@@ -24,17 +24,27 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin
 
 from pyparsing import ParseResults
 from pyparsing.exceptions import ParseBaseException
+from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import URIRef, Variable
+from rdflib.term import Identifier, URIRef, Variable
 
 from .errors import QueryError
 
-__all__ = ["OUTBOUND_WORDS", "Outbound", "needs_parse", "outbound"]
+__all__ = [
+    "OUTBOUND_WORDS",
+    "Outbound",
+    "QuadPattern",
+    "Templates",
+    "modify_templates",
+    "needs_parse",
+    "outbound",
+]
 
 # The keywords by which an engine fetches from another host. DEFINE: Virtuoso's pragmas
 # (``get:soft``, ``input:grab-…``) dereference IRIs; no standard request holds it as a keyword.
@@ -140,3 +150,51 @@ def _unescape_local(local: str) -> str:
         out.append(local[i])
         i += 1
     return "".join(out)
+
+
+#: One quad pattern of an update template: subject, predicate, object, graph (``None``: the
+#: default graph); each an rdflib term or a ``Variable``.
+QuadPattern = tuple[Identifier, Identifier, Identifier, Identifier | None]
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The DELETE and INSERT templates of one ``DELETE/INSERT … WHERE`` or ``DELETE WHERE``
+    operation, as rdflib's parser reads them (prefixed names resolved)."""
+
+    delete: tuple[QuadPattern, ...]
+    insert: tuple[QuadPattern, ...]
+
+
+def modify_templates(text: str) -> Templates | None:
+    """The templates of ``text`` when it is one ``DELETE/INSERT … WHERE`` operation without
+    ``WITH`` or ``USING``, or one ``DELETE WHERE``; ``None`` for any other request, or one
+    the parser cannot read (the caller then evaluates it another way).
+
+    >>> t = modify_templates("PREFIX ex: <https://e/> DELETE { ?s ex:p ?o } INSERT { GRAPH ex:g { ?s ex:q ?o } } WHERE { ?s ex:p ?o }")
+    >>> [str(x) for x in t.insert[0]]
+    ['s', 'https://e/q', 'o', 'https://e/g']
+    """
+    try:
+        [operation] = translateUpdate(parseUpdate(text.replace("\\#", "\\_"))).algebra
+    except Exception:  # rdflib's parser and algebra raise many kinds; any means "not this way"
+        return None
+    if operation.name == "DeleteWhere":
+        return Templates(_patterns(operation), ())
+    if operation.name != "Modify" or "using" in operation or "withClause" in operation:
+        return None
+    return Templates(_patterns(_item(operation, "delete")), _patterns(_item(operation, "insert")))
+
+
+def _patterns(clause: CompValue | None) -> tuple[QuadPattern, ...]:
+    if clause is None:
+        return ()
+    found: list[QuadPattern] = [(s, p, o, None) for s, p, o in _item(clause, "triples") or ()]
+    for graph, triples in (_item(clause, "quads") or {}).items():
+        found += [(s, p, o, graph) for s, p, o in triples]
+    return tuple(found)
+
+
+def _item(node: CompValue, key: str) -> Any:
+    """``node[key]``, or ``None`` (``CompValue.get`` answers a missing key with its name)."""
+    return node[key] if key in node else None  # noqa: SIM401 (CompValue.get is not dict.get)

@@ -52,6 +52,7 @@ from .store.base import QueryDataset, bind_rows
 from .store.scratch import DEFAULT_GRAPH, data_quads, run_on_copy
 from .validation import Background, ValidationReport, Validator
 from .validation.incremental import Change, Dependencies, OverlaySource, dependencies, validate_change
+from .where_updates import where_change
 
 __all__ = [
     "DEFAULT_GRAPH",
@@ -195,11 +196,16 @@ def update_change(
     max_copy_quads: int = 200_000,
     base: str | None = None,
     max_depth: int = 100,
+    timeout_s: float | None = None,
+    max_rows: int = 100_000,
 ) -> QuadChange:
     """The quads a SPARQL Update request would add and remove.
 
     ``using`` holds the protocol's ``using-graph-uri`` / ``using-named-graph-uri``; ``base``
-    the IRI relative IRIs resolve against when the request declares no BASE.
+    the IRI relative IRIs resolve against when the request declares no BASE. One
+    ``DELETE/INSERT … WHERE`` (or ``DELETE WHERE``) is evaluated against the store, its WHERE
+    part within ``timeout_s`` and ``max_rows`` (:mod:`.where_updates`); other requests with a
+    WHERE part on an in-memory copy of the store.
 
     :raises RefusedError: ``LOAD`` or ``SERVICE`` (they reach other hosts), a write to the
         system graph, or an update that needs a copy of a store above ``max_copy_quads``.
@@ -246,6 +252,10 @@ def update_change(
                 removed |= quads
                 added -= quads
         return _checked(QuadChange(frozenset(added), frozenset(removed)))
+    if len(ops) == 1 and ops[0].kind in ("MODIFY", "DELETE WHERE") and using is None:
+        found = where_change(store, ops[0], timeout_s=timeout_s, max_rows=max_rows)
+        if found is not None:
+            return _checked(found)
     copy = [q for q in all_quads(store) if q[3] != SYSTEM_GRAPH]
     if len(copy) > max_copy_quads:
         raise RefusedError(

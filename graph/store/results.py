@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 
 import pyoxigraph as ox
+from rdflib.term import Identifier
 
 from ilbirs.graph.errors import StoreError
 
 from .base import RawResult
+from .terms import from_oxigraph
 
-__all__ = ["GRAPH_TYPES", "RESULT_TYPES", "convert", "read_graph", "read_solutions"]
+__all__ = ["GRAPH_TYPES", "RESULT_TYPES", "convert", "read_graph", "read_solutions", "solution_rows"]
 
 #: Media types of SELECT / ASK results, the first being the default.
 RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
@@ -56,6 +58,21 @@ def read_solutions(body: bytes, *, what: str) -> RawResult:
         return RawResult("solutions", body, sum(1 for _ in parsed))
     except SyntaxError as exc:
         raise StoreError(f"{what} sent a result that is cut off or unreadable: {exc}") from exc
+
+
+def solution_rows(result: RawResult) -> list[dict[str, Identifier]]:
+    """The solutions of a ``"solutions"`` result as rdflib terms, unbound variables left out.
+
+    >>> solution_rows(read_solutions(b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"uri","value":"https://e/a"}}]}}', what="test"))
+    [{'x': rdflib.term.URIRef('https://e/a')}]
+    """
+    parsed = ox.parse_query_results(result.body, format=ox.QueryResultsFormat.JSON)
+    assert not isinstance(parsed, ox.QueryBoolean)
+    names = [v.value for v in parsed.variables]
+    return [
+        {name: from_oxigraph(term) for name, term in zip(names, row, strict=True) if term is not None}
+        for row in parsed
+    ]
 
 
 def read_graph(body: bytes, *, what: str) -> RawResult:

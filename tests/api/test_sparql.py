@@ -437,3 +437,33 @@ def test_from_in_the_query_text_chooses_the_graphs_on_the_engine(endpoint: str) 
     assert n(count.format(f"FROM <{graph}>"), **{"default-graph-uri": "https://example.org/none"}) == 0
     named = f"SELECT (COUNT(DISTINCT ?g) AS ?n) FROM NAMED <{graph}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
     assert n(named) == 1
+
+
+def test_an_update_s_where_part_is_stopped_at_the_time_limit(server: tuple[str, Path]) -> None:
+    """Regression: ``DELETE/INSERT … WHERE`` was evaluated on an in-memory copy of the store,
+    with no time limit (an update with a heavy WHERE ran 2+ minutes of CPU after its client
+    gave up). Its WHERE part now runs on the engine under the query time limit: 503, nothing
+    written, and the service answers on."""
+    endpoint, data_dir = server
+    token = create_token(data_dir, "heavy-where")
+    heavy = (
+        "INSERT { GRAPH <https://example.org/heavy> { ?a <https://example.org/n> ?n } } "
+        "WHERE { { SELECT ?a (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?a ?p ?b } GRAPH ?h { ?c ?q ?d } "
+        "GRAPH ?i { ?e ?r ?f } } GROUP BY ?a } }"
+    )
+    started = time.monotonic()
+    response = httpx.post(
+        endpoint,
+        content=heavy,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/sparql-update",
+            "Ilbirs-Reason": "a heavy WHERE",
+        },  # fmt: skip
+        timeout=60,
+    )
+    assert response.status_code == 503 and "time limit" in response.json()["detail"]
+    assert time.monotonic() - started < TIMEOUT_S + 10
+    ask = "ASK { GRAPH <https://example.org/heavy> { ?s ?p ?o } }"
+    assert httpx.get(endpoint, params={"query": ask}).json()["boolean"] is False
+    assert httpx.get(endpoint, params={"query": ZHANYSH}).json()["boolean"] is True
