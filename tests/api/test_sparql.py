@@ -459,7 +459,7 @@ def test_an_update_s_where_part_is_stopped_at_the_time_limit(server: tuple[str, 
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/sparql-update",
             "Ilbirs-Reason": "a heavy WHERE",
-        },  # fmt: skip
+        },
         timeout=60,
     )
     assert response.status_code == 503 and "time limit" in response.json()["detail"]
