@@ -230,6 +230,23 @@ def test_put_get_default(client: Client) -> None:
     assert same_graph(client.gsp("GET", {"Accept": "text/turtle"}, params={"default": ""}), ALICE)
 
 
+def test_default_graph_put_post_merge_and_delete(client: Client) -> None:
+    """default_get (a PUT of the default graph over one holding blank nodes, then GET),
+    default_post_merge (POST merges into it), default_delete (DELETE empties it): each failed
+    with "a blank node cannot be removed by value" while the default graph held blank nodes."""
+    default = {"default": ""}
+    assert client.gsp("PUT", TURTLE, params=default, content=ALICE).status_code == 204
+    assert client.gsp("PUT", TURTLE, params=default, content=JANE).status_code == 204  # replaces
+    assert same_graph(client.gsp("GET", {"Accept": "text/turtle"}, params=default), JANE)
+    assert client.gsp("POST", TURTLE, params=default, content=ALICE).status_code == 204
+    merged = Graph().parse(data=JANE, format="turtle") + Graph().parse(data=ALICE, format="turtle")
+    got = client.gsp("GET", {"Accept": "text/turtle"}, params=default)
+    assert isomorphic(Graph().parse(data=got.text, format="turtle"), merged)
+    assert client.gsp("DELETE", params=default).status_code == 204
+    emptied = client.gsp("GET", {"Accept": "text/turtle"}, params=default)
+    assert emptied.status_code == 200 and len(Graph().parse(data=emptied.text, format="turtle")) == 0
+
+
 def test_put_delete_get_delete(client: Client) -> None:
     graph = {"graph": "http://www.example/gsp/person/2.ttl"}
     assert client.gsp("PUT", TURTLE, params=graph, content=ALICE).status_code == 201
